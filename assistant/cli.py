@@ -1,0 +1,248 @@
+"""The ``chatbi`` command: one entry point for the demo data, the catalog and questions.
+
+Exit codes: 0 for answered, clarified or refused questions; 1 when the user's
+input could not be served (unknown metric, missing database); 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from semantic_layer.errors import CatalogError, UserError
+
+app = typer.Typer(
+    help="ChatBI: governed natural-language BI for customer value analysis / 面向客户价值分析的自然语言 BI",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DEFAULT_DB = os.environ.get("CHATBI_DB", "chatbi_demo.duckdb")
+
+DbOption = typer.Option(DEFAULT_DB, "--db", help="DuckDB warehouse file (env CHATBI_DB) / 数仓文件")
+AsOfOption = typer.Option(None, "--as-of", help="override the as-of date YYYY-MM-DD / 指定数据截止日")
+CatalogOption = typer.Option(None, "--catalog", help="catalog folder (default: the built-in one) / 指标目录")
+
+
+def _fail(exc: UserError, code: int = 1) -> None:
+    typer.echo(str(exc), err=True)
+    raise typer.Exit(code)
+
+
+def _as_of(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(UserError(221, f"--as-of 需要 YYYY-MM-DD 格式的日期, 收到 '{value}'",
+                        f"--as-of needs a date as YYYY-MM-DD, got '{value}'"), 2)
+        raise
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def demo(
+    db: Path = DbOption,
+    scale: float = typer.Option(1.0, "--scale", min=0.01, max=100, help="1 ≈ 200k orders; 5 ≈ 1M; 50 ≈ 10M"),
+    seed: int = typer.Option(7, "--seed", help="random seed (same seed, same data)"),
+) -> None:
+    """Build the demo warehouse deterministically / 生成演示数仓."""
+    from warehouse.demo import build_demo
+
+    stats = build_demo(db, scale=scale, seed=seed)
+    typer.echo(f"演示数仓已生成 / demo warehouse built: {db}  "
+               f"customers={stats.customers:,} orders={stats.orders:,} order_items={stats.order_items:,} "
+               f"({stats.seconds:.1f}s)")
+
+
+@app.command()
+def validate(
+    path: Optional[Path] = typer.Argument(None, help="catalog folder (default: built-in) / 指标目录"),
+    db: Optional[Path] = typer.Option(None, "--db", help="also dry-run every metric on this warehouse"),
+) -> None:
+    """Validate the catalog: every problem with file, line and field / 校验指标目录."""
+    try:
+        from semantic_layer.loader import load_catalog
+
+        catalog = load_catalog(path)
+    except CatalogError as exc:
+        _fail(exc)
+        return
+    for w in catalog.warnings:
+        typer.echo(f"warning: {w.render_both()}", err=True)
+    checked = ""
+    if db is not None:
+        from semantic_layer.dry_run import dry_run
+        from semantic_layer.engine import DuckDBEngine
+
+        try:
+            issues, count = dry_run(catalog, DuckDBEngine(db))
+        except UserError as exc:
+            _fail(exc)
+            return
+        if issues:
+            for i in issues:
+                typer.echo(f"  - {i.render_both()}", err=True)
+            raise typer.Exit(1)
+        checked = f", {count} 条试运行查询通过 / {count} dry-run queries passed"
+    typer.echo(f"指标目录有效 / catalog is valid: {len(catalog.models)} models, {len(catalog.metrics)} metrics{checked}")
+
+
+@app.command("metrics")
+def list_metrics(
+    lang: str = typer.Option("zh", "--lang", help="zh | en"),
+    catalog_dir: Optional[Path] = CatalogOption,
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """List the metric catalog / 列出指标目录."""
+    from semantic_layer.lineage import formula
+    from semantic_layer.loader import load_catalog
+
+    try:
+        catalog = load_catalog(catalog_dir)
+    except CatalogError as exc:
+        _fail(exc)
+        return
+    rows = [
+        {"name": m.name, "label": m.label.get(lang), "synonyms": m.synonyms.zh if lang == "zh" else m.synonyms.en,
+         "formula": formula(m), "description": m.description.get(lang) if m.description else ""}
+        for m in catalog.metrics.values() if "helper" not in m.tags
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:<22} {r['label']}  —  {r['description']}\n{'':<22} {r['formula']}")
+
+
+def _read_query(path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from semantic_layer.query import SemanticQuery
+
+    try:
+        return SemanticQuery.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as exc:
+        _fail(UserError(222, f"无法读取语义查询 {path}: {exc}", f"cannot read semantic query {path}: {exc}"), 2)
+
+
+@app.command()
+def sql(
+    query_file: Path = typer.Argument(..., help="semantic query JSON / 语义查询 JSON 文件"),
+    as_of: Optional[str] = typer.Option("2025-12-31", "--as-of", help="as-of date for relative ranges"),
+    dialect: str = typer.Option("duckdb", "--dialect", help="target SQL dialect"),
+    catalog_dir: Optional[Path] = CatalogOption,
+) -> None:
+    """Print the SQL compiled from a semantic query / 打印编译后的 SQL."""
+    from semantic_layer.compiler import compile_query
+    from semantic_layer.loader import load_catalog
+
+    try:
+        compiled = compile_query(_read_query(query_file), load_catalog(catalog_dir),
+                                 as_of=_as_of(as_of) or dt.date.today(), dialect=dialect)
+    except UserError as exc:
+        _fail(exc)
+        return
+    typer.echo(compiled.sql)
+
+
+@app.command()
+def query(
+    query_file: Path = typer.Argument(..., help="semantic query JSON / 语义查询 JSON 文件"),
+    db: Path = DbOption,
+    as_of: Optional[str] = AsOfOption,
+    lang: str = typer.Option("zh", "--lang"),
+    catalog_dir: Optional[Path] = CatalogOption,
+) -> None:
+    """Run a semantic query and print the answer JSON / 执行语义查询."""
+    from .service import ChatBI
+
+    try:
+        bi = ChatBI(db, catalog_dir=catalog_dir, as_of=_as_of(as_of))
+        answer = bi.run(_read_query(query_file), lang=lang)
+    except UserError as exc:
+        _fail(exc)
+        return
+    _print_json(answer.to_json())
+    if answer.status == "error":
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="a question in Chinese or English / 中文或英文问题"),
+    as_json: bool = typer.Option(False, "--json", help="print the answer JSON (DESIGN §5)"),
+    db: Path = DbOption,
+    as_of: Optional[str] = AsOfOption,
+    session: Optional[str] = typer.Option(None, "--session", help="conversation id for follow-ups / 会话 ID"),
+    lang: Optional[str] = typer.Option(None, "--lang", help="zh | en (default: the question's language)"),
+    catalog_dir: Optional[Path] = CatalogOption,
+) -> None:
+    """Ask a question / 提问."""
+    from .service import Answer, ChatBI
+    from .session import SessionStore
+
+    try:
+        bi = ChatBI(db, catalog_dir=catalog_dir, as_of=_as_of(as_of))
+        store = SessionStore()
+        state = store.load(session) if session else None
+        answer = bi.ask(question, session=state, lang=lang)
+        if state is not None:
+            store.save(state)
+    except UserError as exc:
+        answer = Answer("error", question, lang or "zh", message=exc.message(lang or "zh"))
+    if as_json:
+        _print_json(answer.to_json())
+    else:
+        _print_answer(answer)
+    if answer.status == "error":
+        raise typer.Exit(1)
+
+
+def _print_answer(answer: Any) -> None:
+    if answer.status != "ok":
+        typer.echo(f"[{answer.status}] {answer.message}")
+        for c in answer.candidates:
+            typer.echo(f"  · {c}")
+        return
+    typer.echo(answer.narrative)
+    typer.echo("")
+    typer.echo(" | ".join(answer.columns))
+    for row in answer.rows[:50]:
+        typer.echo(" | ".join("" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in row))
+    if len(answer.rows) > 50:
+        typer.echo(f"… {len(answer.rows) - 50} more rows")
+    typer.echo("")
+    for line in answer.clauses:
+        typer.echo(f"· {line}")
+    for d in answer.definitions:
+        typer.echo(f"· {d['label']} = {d['formula']}")
+
+
+def _mount_clv() -> None:
+    try:
+        from metrics.clv_cli import clv_app
+    except ImportError:  # pragma: no cover - the CLV module ships with the package
+        return
+    app.add_typer(clv_app, name="clv", help="CLV models on your own transactions / 客户终身价值模型")
+
+
+_mount_clv()
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="chatbi")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Customer-analytics models: RFM, CLV (BG/NBD + Gamma-Gamma), churn, CAC, cohorts, ABC."""

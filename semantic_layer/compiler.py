@@ -1,0 +1,547 @@
+"""Semantic query → one SELECT, built as a sqlglot tree and rendered once.
+
+Steps (SEMANTIC_LAYER.md): resolve names; expand ratio/derived metrics to
+their leaves; one sub-query per (model, metric filter) aggregated at the query
+grain; join the sub-queries on the shared keys; compute ratios outside, then
+order and limit. Each leaf picks the first model variant from which every
+requested dimension is reachable, so revenue by category sums order lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlglot import exp
+
+from .catalog import Catalog
+from .errors import UserError
+from .expressions import Scope, date_literal, parse_snippet
+from .lineage import Definition, Lineage, OutputColumn, definitions_for, describe_filter
+from .query import Filter, SemanticQuery
+from .schema import (
+    Agg, DerivedMetric, Dimension, EntityCountMetric, Grain, Metric, PeriodChurnMetric,
+    RatioMetric, SimpleMetric, Text,
+)
+from .timerange import DateRange, resolve, shift, truncate
+
+__all__ = ["CompiledQuery", "compile_query", "Definition", "Lineage", "OutputColumn"]
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    query: SemanticQuery
+    sql: str
+    tree: exp.Expression
+    columns: tuple[OutputColumn, ...]
+    lineage: Lineage
+
+
+Leaf = SimpleMetric | EntityCountMetric | PeriodChurnMetric
+
+
+@dataclass
+class _Cte:
+    alias: str
+    body: exp.Select
+    measures: list[str]
+    helpers: list[tuple[str, exp.Select]] = field(default_factory=list)  # CTEs it reads
+
+
+@dataclass
+class _Plan:
+    catalog: Catalog
+    query: SemanticQuery
+    as_of: dt.date
+    range: DateRange
+    grain: Grain | None
+    dim_filters: list[Filter]
+    metric_filters: list[Filter]
+
+    @property
+    def key_names(self) -> list[str]:
+        names = [ref.rpartition(".")[2] for ref in self.query.dimensions]
+        return names + ([self.grain.value] if self.grain else [])
+
+
+def compile_query(
+    query: SemanticQuery, catalog: Catalog, *, as_of: dt.date, dialect: str = "duckdb"
+) -> CompiledQuery:
+    """Compile ``query`` to SQL for ``dialect`` with its lineage.
+
+    >>> from semantic_layer.loader import load_catalog
+    >>> q = SemanticQuery(metrics=["revenue"], dimensions=["region"])
+    >>> "GROUP BY customers.region" in compile_query(q, load_catalog(), as_of=dt.date(2025, 12, 31)).sql
+    True
+    """
+    if query.analysis and not query.metrics:
+        raise UserError(204, f"分析 '{query.analysis}' 需要分析模块", f"analysis '{query.analysis}' needs the analysis module")
+    metrics = [catalog.metric(name) for name in query.metrics]
+    _check_dimensions(query, catalog)
+    metric_names = set(query.metrics)
+    plan = _Plan(
+        catalog, query, as_of, resolve(query.time, as_of), query.time.grain if query.time else None,
+        [f for f in query.filters if f.field not in metric_names],
+        [f for f in query.filters if f.field in metric_names],
+    )
+    leaves = _leaves(metrics, catalog)
+    ctes = _build_ctes(plan, leaves)
+    select, owner = _combine(plan, ctes)
+    for metric in metrics:
+        select = select.select(_metric_expr(metric, catalog, owner).as_(metric.name))
+    select = _finish(plan, select, metrics)
+    columns = _output_columns(plan, metrics)
+    lineage = Lineage(
+        definitions=definitions_for(metrics, catalog),
+        filters=tuple(describe_filter(f, catalog) for f in query.filters),
+        time_range=plan.range,
+        grain=plan.grain,
+        as_of=as_of,
+    )
+    return CompiledQuery(query, select.sql(dialect=dialect, pretty=True), select, columns, lineage)
+
+
+# --- names ------------------------------------------------------------------------
+
+
+def _check_dimensions(query: SemanticQuery, catalog: Catalog) -> None:
+    for ref in [*query.dimensions, *(f.field for f in query.filters if f.field not in query.metrics)]:
+        name = ref.rpartition(".")[2]
+        model = ref.rpartition(".")[0]
+        dims = [d for m, d in catalog.dimensions() if d.name == name and (not model or m == model)]
+        if not dims:
+            known = catalog.dimension_names() | set(catalog.metrics)
+            from .errors import closest
+
+            raise UserError(203, f"未知维度 '{ref}'", f"unknown dimension '{ref}'", closest(name, known))
+        if ref in query.dimensions and dims[0].type == "time":
+            raise UserError(
+                205, f"时间维度 '{ref}' 请通过时间粒度(time.grain)使用",
+                f"use the time grain (time.grain) for time dimension '{ref}'",
+            )
+    if len(set(query.dimensions)) != len(query.dimensions):
+        raise UserError(206, "维度重复", "a dimension is listed twice")
+
+
+def _leaves(metrics: list[Metric], catalog: Catalog) -> list[Leaf]:
+    """Simple, entity-count and churn metrics that the requested ones are built from."""
+    out: dict[str, Leaf] = {}
+
+    def visit(metric: Metric, depth: int) -> None:
+        if depth > 20:
+            raise UserError(107, f"指标 '{metric.name}' 存在循环引用", f"metric '{metric.name}' refers to itself")
+        if isinstance(metric, (SimpleMetric, EntityCountMetric, PeriodChurnMetric)):
+            out.setdefault(metric.name, metric)
+        elif isinstance(metric, RatioMetric):
+            visit(catalog.metric(metric.numerator), depth + 1)
+            visit(catalog.metric(metric.denominator), depth + 1)
+        elif isinstance(metric, DerivedMetric):
+            for name in metric.inputs:
+                visit(catalog.metric(name), depth + 1)
+
+    for m in metrics:
+        visit(m, 0)
+    return list(out.values())
+
+
+# --- leaves -> CTEs ---------------------------------------------------------------
+
+
+def _time_ref(metric: Leaf, catalog: Catalog) -> str:
+    ref = metric.time or catalog.model(metric.model).default_time
+    if ref is None:
+        raise UserError(
+            207, f"指标 '{metric.name}' 没有时间维度", f"metric '{metric.name}' has no time dimension"
+        )
+    return ref
+
+
+def _choose_variant(metric: SimpleMetric, plan: _Plan) -> tuple[str, Agg, str]:
+    """The first (model, agg, expr) from which every requested field is reachable."""
+    catalog = plan.catalog
+    needed = [*plan.query.dimensions, *(f.field for f in plan.dim_filters)]
+    if plan.query.time and (plan.grain or plan.range.start or plan.range.end):
+        needed.append(_time_ref(metric, catalog))
+    options = [(metric.model, metric.agg, metric.expr)]
+    options += [(v.model, v.agg or metric.agg, v.expr) for v in metric.variants]
+    for model, agg, expr in options:
+        if all(catalog.can_reach(model, ref) for ref in needed):
+            return model, agg, expr
+    missing = next(ref for ref in needed if not catalog.can_reach(metric.model, ref))
+    label = catalog.find_dimension(missing).label
+    raise UserError(
+        301,
+        f"指标「{metric.label.zh}」不能按「{label.zh}」拆分或筛选",
+        f"metric '{metric.label.en}' cannot be broken down or filtered by '{label.en}'",
+    )
+
+
+def _build_ctes(plan: _Plan, leaves: list[Leaf]) -> list[_Cte]:
+    groups: dict[tuple[str, str, str], list[tuple[SimpleMetric, Agg, str]]] = {}
+    ctes: list[_Cte] = []
+    for leaf in leaves:
+        if isinstance(leaf, SimpleMetric):
+            model, agg, expr = _choose_variant(leaf, plan)
+            key = (model, leaf.filter or "", _time_ref(leaf, plan.catalog))
+            groups.setdefault(key, []).append((leaf, agg, expr))
+        elif isinstance(leaf, EntityCountMetric):
+            ctes.append(_entity_count_cte(plan, leaf, f"q{len(ctes) + 1}"))
+        else:
+            ctes.append(_churn_cte(plan, leaf, f"q{len(ctes) + 1}"))
+    for (model, filter_sql, time_ref), items in groups.items():
+        ctes.append(_simple_cte(plan, model, filter_sql, time_ref, items, f"q{len(ctes) + 1}"))
+    return ctes
+
+
+def _keys(plan: _Plan, scope: Scope, time_ref: str | None, grain: Grain | None) -> list[exp.Expression]:
+    keys: list[exp.Expression] = []
+    for ref in plan.query.dimensions:
+        _, expr = scope.dimension(ref)
+        keys.append(exp.alias_(expr, ref.rpartition(".")[2]))
+    if grain is not None and time_ref is not None:
+        keys.append(exp.alias_(_trunc(grain, _time(scope, time_ref, grain)), grain.value))
+    return keys
+
+
+def _time(scope: Scope, ref: str, grain: Grain | None) -> exp.Expression:
+    resolved, expr = scope.dimension(ref)
+    if grain is not None and grain not in resolved.dimension.grains:
+        label = resolved.dimension.label
+        grains_zh = "/".join(_GRAIN_ZH[g] for g in resolved.dimension.grains)
+        grains_en = "/".join(g.value for g in resolved.dimension.grains)
+        raise UserError(
+            208,
+            f"「{label.zh}」只支持按{grains_zh}统计, 不能按{_GRAIN_ZH[grain]}",
+            f"'{label.en}' supports only {grains_en} grains, not {grain.value}",
+        )
+    return expr
+
+
+_GRAIN_ZH = {Grain.day: "日", Grain.week: "周", Grain.month: "月", Grain.quarter: "季度", Grain.year: "年"}
+
+
+def _trunc(grain: Grain, expr: exp.Expression) -> exp.Expression:
+    trunc = exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string(grain.value), expr])
+    return exp.cast(trunc, exp.DataType.Type.DATE)
+
+
+def _add_period(expr: exp.Expression, grain: Grain) -> exp.Expression:
+    interval = exp.Interval(this=exp.Literal.string("1"), unit=exp.var(grain.value.upper()))
+    return exp.cast(exp.Add(this=expr, expression=interval), exp.DataType.Type.DATE)
+
+
+def _conditions(plan: _Plan, scope: Scope, filter_sql: str | None, time_expr: exp.Expression | None,
+                start: dt.date | None, end: dt.date | None) -> list[exp.Expression]:
+    conds: list[exp.Expression] = []
+    if filter_sql:
+        conds.append(scope.metric_expr(filter_sql))
+    for f in plan.dim_filters:
+        resolved, expr = scope.dimension(f.field)
+        conds.append(_filter_condition(expr, f, resolved.dimension))
+    if time_expr is not None and start is not None:
+        conds.append(exp.GTE(this=time_expr.copy(), expression=date_literal(start)))
+    if time_expr is not None and end is not None:
+        conds.append(exp.LTE(this=time_expr.copy(), expression=date_literal(end)))
+    return conds
+
+
+def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str,
+                items: list[tuple[SimpleMetric, Agg, str]], alias: str) -> _Cte:
+    scope = Scope(plan.catalog, model, plan.as_of)
+    keys = _keys(plan, scope, time_ref, plan.grain)
+    has_range = plan.range.start is not None or plan.range.end is not None
+    time_expr = _time(scope, time_ref, None) if has_range else None
+    conds = _conditions(plan, scope, filter_sql or None, time_expr, plan.range.start, plan.range.end)
+    measures = [exp.alias_(_aggregate(agg, scope.metric_expr(expr)), m.name) for m, agg, expr in items]
+    body = scope.from_clause().select(*keys, *measures)
+    body = _where(body, conds)
+    if keys:
+        body = body.group_by(*[k.this.copy() for k in keys])
+    return _Cte(alias, body, [m.name for m, _, _ in items])
+
+
+def _entity_count_cte(plan: _Plan, metric: EntityCountMetric, alias: str) -> _Cte:
+    """Count entities whose per-period aggregate meets ``having`` (repeat buyers)."""
+    scope = Scope(plan.catalog, metric.model, plan.as_of)
+    time_ref = _time_ref(metric, plan.catalog)
+    keys = _keys(plan, scope, time_ref, plan.grain)
+    has_range = plan.range.start is not None or plan.range.end is not None
+    time_expr = _time(scope, time_ref, None) if has_range else None
+    conds = _conditions(plan, scope, metric.filter, time_expr, plan.range.start, plan.range.end)
+    entity = _entity_column(plan.catalog, metric.model, metric.entity)
+    inner = scope.from_clause().select(
+        *keys, exp.alias_(entity, "entity_id"), exp.alias_(_aggregate(metric.agg, scope.metric_expr(metric.expr)), "per_entity")
+    )
+    inner = _where(inner, conds).group_by(*[k.this.copy() for k in keys], entity.copy())
+    condition = parse_snippet(f"per_entity {metric.having}")
+    counted = exp.Sum(this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))],
+                                    default=exp.Literal.number(0)))
+    outer = exp.select(*[exp.column(k.alias) for k in keys], exp.alias_(counted, metric.name))
+    outer = outer.from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("per_entity_rows"))))
+    if keys:
+        outer = outer.group_by(*[exp.column(k.alias) for k in keys])
+    return _Cte(alias, outer, [metric.name])
+
+
+def _churn_cte(plan: _Plan, metric: PeriodChurnMetric, alias: str) -> _Cte:
+    """Active in the previous period and not in this one, per key, at grain G.
+
+    G is the query's grain, else the metric's; with no query grain the periods
+    in range are pooled. Periods after the as-of date's are never counted.
+    """
+    grain = plan.grain or metric.grain
+    scope = Scope(plan.catalog, metric.model, plan.as_of)
+    time_ref = _time_ref(metric, plan.catalog)
+    time_expr = _time(scope, time_ref, grain)
+    dims = [exp.alias_(scope.dimension(ref)[1], ref.rpartition(".")[2]) for ref in plan.query.dimensions]
+    last = min(plan.range.end or plan.as_of, plan.as_of)
+    first = truncate(plan.range.start, grain) if plan.range.start else None
+    active_start = shift(first, grain, -1) if first else None
+    conds = _conditions(plan, scope, metric.filter, time_expr, active_start, last)
+    entity = _entity_column(plan.catalog, metric.model, metric.entity)
+    active = scope.from_clause().select(
+        *dims, exp.alias_(entity, "entity_id"), exp.alias_(_trunc(grain, time_expr.copy()), "period")
+    ).distinct()
+    active = _where(active, conds)
+    active_alias = f"{alias}_active"
+
+    this_period = _add_period(exp.column("period", table="prev"), grain)
+    on = [exp.column("entity_id", table="cur").eq(exp.column("entity_id", table="prev")),
+          exp.column("period", table="cur").eq(this_period.copy())]
+    on += [exp.NullSafeEQ(this=exp.column(d.alias, table="cur"), expression=exp.column(d.alias, table="prev"))
+           for d in dims]
+    keys: list[exp.Expression] = [exp.alias_(exp.column(d.alias, table="prev"), d.alias) for d in dims]
+    if plan.grain is not None:
+        keys.append(exp.alias_(this_period.copy(), plan.grain.value))
+    base = exp.Count(this=exp.Star())
+    churned = exp.Sub(this=exp.Count(this=exp.Star()), expression=exp.Count(this=exp.column("entity_id", table="cur")))
+    body = exp.select(*keys, exp.alias_(base, f"{metric.name}__base"), exp.alias_(churned, f"{metric.name}__churned"))
+    body = body.from_(exp.table_(active_alias, alias="prev"))
+    body = body.join(exp.table_(active_alias, alias="cur"), on=exp.and_(*on), join_type="left")
+    conds_outer: list[exp.Expression] = [exp.LTE(this=this_period.copy(), expression=date_literal(truncate(last, grain)))]
+    if first is not None:
+        conds_outer.append(exp.GTE(this=this_period.copy(), expression=date_literal(first)))
+    body = _where(body, conds_outer)
+    if keys:
+        body = body.group_by(*[k.this.copy() for k in keys])
+    return _Cte(alias, body, [f"{metric.name}__base", f"{metric.name}__churned"], [(active_alias, active)])
+
+
+def _entity_column(catalog: Catalog, model: str, entity: str) -> exp.Expression:
+    for e in catalog.model(model).entities:
+        if e.name == entity:
+            return exp.column(e.column, table=model)
+    raise UserError(108, f"模型 '{model}' 没有实体 '{entity}'", f"model '{model}' has no entity '{entity}'")
+
+
+def _aggregate(agg: Agg, expr: exp.Expression) -> exp.Expression:
+    if agg == "sum":
+        return exp.Sum(this=expr)
+    if agg == "count":
+        is_one = isinstance(expr, exp.Literal) and expr.this == "1"
+        return exp.Count(this=exp.Star() if is_one else expr)
+    if agg == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[expr]))
+    if agg == "avg":
+        return exp.Avg(this=expr)
+    if agg == "min":
+        return exp.Min(this=expr)
+    if agg == "max":
+        return exp.Max(this=expr)
+    raise AssertionError(agg)
+
+
+def _where(select: exp.Select, conds: list[exp.Expression]) -> exp.Select:
+    return select.where(exp.and_(*conds)) if conds else select
+
+
+# --- filters ----------------------------------------------------------------------
+
+_COMPARE = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+
+
+def _literal(value: object, dim: Dimension | None) -> exp.Expression:
+    if isinstance(value, dt.date):
+        return date_literal(value)
+    if dim is not None and dim.type == "numeric":
+        try:
+            return exp.Literal.number(float(value) if "." in str(value) else int(str(value)))
+        except ValueError:
+            raise UserError(
+                209, f"「{dim.label.zh}」需要数值, 收到 '{value}'", f"'{dim.label.en}' needs a number, got '{value}'"
+            ) from None
+    if dim is not None and dim.type == "time":
+        try:
+            return date_literal(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            raise UserError(
+                209, f"「{dim.label.zh}」需要日期(YYYY-MM-DD), 收到 '{value}'",
+                f"'{dim.label.en}' needs a date (YYYY-MM-DD), got '{value}'",
+            ) from None
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def _check_values(f: Filter, dim: Dimension) -> None:
+    if not dim.values or f.op not in {"=", "!=", "in", "not_in"}:
+        return
+    known = {v.value for v in dim.values}
+    for value in f.values:
+        if str(value) not in known:
+            from .errors import closest
+
+            raise UserError(
+                210, f"「{dim.label.zh}」没有取值 '{value}'", f"'{dim.label.en}' has no value '{value}'",
+                closest(str(value), known),
+            )
+
+
+def _filter_condition(expr: exp.Expression, f: Filter, dim: Dimension) -> exp.Expression:
+    """One query filter as a condition on the dimension's expression."""
+    _check_values(f, dim)
+    values = [_literal(v, dim) for v in f.values]
+    if f.op in _COMPARE:
+        return _COMPARE[f.op](this=expr.copy(), expression=values[0])
+    if f.op == "in":
+        return exp.In(this=expr.copy(), expressions=values)
+    if f.op == "not_in":
+        return exp.Not(this=exp.In(this=expr.copy(), expressions=values))
+    if f.op == "between":
+        return exp.Between(this=expr.copy(), low=values[0], high=values[1])
+    if f.op == "contains":
+        needle = str(f.values[0]).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return exp.Escape(this=exp.ILike(this=expr.copy(), expression=exp.Literal.string(f"%{needle}%")),
+                          expression=exp.Literal.string("\\"))
+    raise AssertionError(f.op)
+
+
+# --- combine and finish -----------------------------------------------------------
+
+
+def _combine(plan: _Plan, ctes: list[_Cte]) -> tuple[exp.Select, dict[str, str]]:
+    """Join the sub-queries on the shared keys; return the outer SELECT and measure owners."""
+    keys = plan.key_names
+    owner = {m: c.alias for c in ctes for m in c.measures}
+    with_ctes: list[tuple[str, exp.Select]] = []
+    for c in ctes:
+        with_ctes += c.helpers
+        with_ctes.append((c.alias, c.body))
+    if len(ctes) == 1:
+        select = exp.select(*[exp.column(k, table=ctes[0].alias).as_(k) for k in keys]).from_(ctes[0].alias)
+    elif not keys:
+        select = exp.select().from_(ctes[0].alias)
+        for c in ctes[1:]:
+            select = select.join(c.alias, join_type="cross")
+    else:
+        union: exp.Expression = exp.select(*keys).from_(ctes[0].alias)
+        for c in ctes[1:]:
+            union = exp.union(union, exp.select(*keys).from_(c.alias), distinct=True)
+        with_ctes.append(("all_keys", union))  # type: ignore[arg-type]
+        select = exp.select(*[exp.column(k, table="all_keys").as_(k) for k in keys]).from_("all_keys")
+        for c in ctes:
+            on = exp.and_(*[exp.NullSafeEQ(this=exp.column(k, table="all_keys"), expression=exp.column(k, table=c.alias))
+                            for k in keys])
+            select = select.join(c.alias, on=on, join_type="left")
+    for alias, body in with_ctes:
+        select = select.with_(alias, as_=body)
+    return select, owner
+
+
+def _metric_expr(metric: Metric, catalog: Catalog, owner: dict[str, str]) -> exp.Expression:
+    """The outer expression of a metric over the joined sub-query columns."""
+    if isinstance(metric, (SimpleMetric, EntityCountMetric)):
+        return exp.column(metric.name, table=owner[metric.name])
+    if isinstance(metric, PeriodChurnMetric):
+        table = owner[f"{metric.name}__base"]
+        base = exp.column(f"{metric.name}__base", table=table)
+        churned = exp.column(f"{metric.name}__churned", table=table)
+        if metric.measure == "base":
+            return base
+        if metric.measure == "churned":
+            return churned
+        return _ratio(churned, base)
+    if isinstance(metric, RatioMetric):
+        return _ratio(_metric_expr(catalog.metric(metric.numerator), catalog, owner),
+                      _metric_expr(catalog.metric(metric.denominator), catalog, owner))
+    if isinstance(metric, DerivedMetric):
+        inputs = {name: _metric_expr(catalog.metric(name), catalog, owner) for name in metric.inputs}
+        return exp.paren(parse_snippet(metric.expr).transform(
+            lambda n: exp.paren(inputs[n.name].copy()) if isinstance(n, exp.Column) and n.name in inputs else n
+        ))
+    raise AssertionError(metric)
+
+
+def _ratio(num: exp.Expression, den: exp.Expression) -> exp.Expression:
+    """``num / NULLIF(den, 0)`` in floating point (integer division truncates on some engines)."""
+    return exp.Div(this=exp.cast(num, exp.DataType.Type.DOUBLE),
+                   expression=exp.Nullif(this=den, expression=exp.Literal.number(0)))
+
+
+def _finish(plan: _Plan, select: exp.Select, metrics: list[Metric]) -> exp.Select:
+    """Metric filters, ORDER BY and LIMIT over the output columns."""
+    outputs = plan.key_names + [m.name for m in metrics]
+    if plan.metric_filters:
+        wrapped = exp.select("*").from_(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("result"))))
+        conds = [_metric_condition(f) for f in plan.metric_filters]
+        select = wrapped.where(exp.and_(*conds))
+    order = plan.query.order_by
+    for o in order:
+        if o.field not in outputs:
+            from .errors import closest
+
+            raise UserError(211, f"无法按 '{o.field}' 排序: 它不在结果中", f"cannot order by '{o.field}': it is not in the result",
+                            closest(o.field, outputs))
+    if order:
+        terms = [exp.Ordered(this=exp.column(o.field), desc=o.desc, nulls_first=False) for o in order]
+    elif plan.grain is not None:
+        terms = [exp.Ordered(this=exp.column(plan.grain.value), desc=False, nulls_first=False)]
+        terms += [exp.Ordered(this=exp.column(k), nulls_first=False) for k in plan.key_names[:-1]]
+    elif plan.key_names and metrics:
+        terms = [exp.Ordered(this=exp.column(metrics[0].name), desc=True, nulls_first=False)]
+        terms += [exp.Ordered(this=exp.column(k), nulls_first=False) for k in plan.key_names]
+    else:
+        terms = []
+    if terms:
+        select = select.order_by(*terms)
+    if plan.query.limit is not None:
+        select = select.limit(plan.query.limit)
+    return select
+
+
+def _metric_condition(f: Filter) -> exp.Expression:
+    values = [_literal(v, None) if not isinstance(v, str) else _number(v) for v in f.values]
+    col = exp.column(f.field)
+    if f.op in _COMPARE:
+        return _COMPARE[f.op](this=col, expression=values[0])
+    if f.op == "between":
+        return exp.Between(this=col, low=values[0], high=values[1])
+    raise UserError(212, f"指标筛选不支持 '{f.op}'", f"metric filters do not support '{f.op}'")
+
+
+def _number(value: str) -> exp.Expression:
+    try:
+        return exp.Literal.number(float(value))
+    except ValueError:
+        raise UserError(209, f"需要数值, 收到 '{value}'", f"a number is needed, got '{value}'") from None
+
+
+def _output_columns(plan: _Plan, metrics: list[Metric]) -> tuple[OutputColumn, ...]:
+    cols: list[OutputColumn] = []
+    for ref in plan.query.dimensions:
+        dim = plan.catalog.find_dimension(ref)
+        kind: Literal["dimension", "time", "metric"] = "dimension"
+        cols.append(OutputColumn(ref.rpartition(".")[2], kind, dim.label, dim.format or ("number" if dim.type == "numeric" else "text")))
+    if plan.grain is not None:
+        cols.append(OutputColumn(plan.grain.value, "time", _GRAIN_LABEL[plan.grain], "date"))
+    for m in metrics:
+        cols.append(OutputColumn(m.name, "metric", m.label, m.format.kind, m.format.unit, m.format.decimals))
+    return tuple(cols)
+
+
+_GRAIN_LABEL = {
+    Grain.day: Text(zh="日期", en="Day"), Grain.week: Text(zh="周", en="Week"),
+    Grain.month: Text(zh="月份", en="Month"), Grain.quarter: Text(zh="季度", en="Quarter"),
+    Grain.year: Text(zh="年份", en="Year"),
+}

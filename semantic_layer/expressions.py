@@ -1,0 +1,129 @@
+"""Turn catalog SQL snippets into qualified sqlglot expressions.
+
+Metric ``expr`` and ``filter`` speak in dimension names (``status = 'completed'``),
+resolved from the metric's model through the join graph, so one filter serves
+a metric at order grain and at order-line grain. A dimension's own ``expr``
+speaks in raw columns of its model. ``$as_of`` becomes the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from .catalog import Catalog, JoinStep, ResolvedDimension
+from .errors import UserError
+from .schema import Dimension
+
+READ_DIALECT = "duckdb"  # the dialect catalog snippets are written in
+
+
+def parse_snippet(sql: str) -> exp.Expression:
+    """Parse one catalog expression; a syntax error names the snippet.
+
+    >>> parse_snippet("amount - cost_amount").sql()
+    'amount - cost_amount'
+    """
+    try:
+        tree = sqlglot.parse_one(sql, read=READ_DIALECT)
+    except sqlglot.errors.ParseError as exc:
+        raise UserError(106, f"无法解析 SQL 片段 '{sql}': {exc}", f"cannot parse SQL snippet '{sql}': {exc}") from exc
+    if tree is None:
+        raise UserError(106, f"SQL 片段为空: '{sql}'", f"empty SQL snippet: '{sql}'")
+    return tree
+
+
+def date_literal(day: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.Type.DATE)
+
+
+@dataclass
+class Scope:
+    """Resolution context for one sub-query: its base model and the joins it needs."""
+
+    catalog: Catalog
+    base: str
+    as_of: dt.date
+    joins: dict[str, JoinStep] = field(default_factory=dict)  # to_model -> step
+
+    def need(self, path: tuple[JoinStep, ...]) -> None:
+        for step in path:
+            self.joins.setdefault(step.to_model, step)
+
+    def dimension(self, ref: str) -> tuple[ResolvedDimension, exp.Expression]:
+        """A dimension reachable from the base model, as a qualified expression."""
+        resolved = self.catalog.resolve_dimension(self.base, ref)
+        self.need(resolved.path)
+        return resolved, self.raw(resolved.dimension.sql(), resolved.model)
+
+    def raw(self, sql: str, model: str) -> exp.Expression:
+        """``sql`` over raw columns of ``model`` (a dimension's own expression)."""
+        return parse_snippet(sql).transform(lambda node: self._raw_node(node, model))
+
+    def metric_expr(self, sql: str) -> exp.Expression:
+        """``sql`` where bare names are dimensions first, then raw base columns."""
+        return parse_snippet(sql).transform(self._metric_node)
+
+    def _raw_node(self, node: exp.Expression, model: str) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name == "as_of":
+            return date_literal(self.as_of)
+        if isinstance(node, exp.Column) and not node.table:
+            return exp.column(node.name, table=model)
+        return node
+
+    def _metric_node(self, node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name == "as_of":
+            return date_literal(self.as_of)
+        if not isinstance(node, exp.Column):
+            return node
+        if node.table:
+            paths = self.catalog.join_paths(self.base)
+            if node.table not in paths:
+                raise UserError(
+                    303, f"模型 '{self.base}' 无法关联到 '{node.table}'",
+                    f"model '{self.base}' cannot reach '{node.table}'",
+                )
+            self.need(paths[node.table])
+            return exp.column(node.name, table=node.table)
+        if self.catalog.can_reach(self.base, node.name):
+            return self.dimension(node.name)[1]
+        return exp.column(node.name, table=self.base)
+
+    def from_clause(self) -> exp.Select:
+        """``SELECT … FROM base LEFT JOIN …`` skeleton with the joins needed so far."""
+        select = exp.select().from_(self.source(self.base))
+        ordered = sorted(self.joins.values(), key=lambda s: self._depth(s.to_model))
+        for step in ordered:
+            on = exp.column(step.from_column, table=step.from_model).eq(
+                exp.column(step.to_column, table=step.to_model)
+            )
+            select = select.join(self.source(step.to_model), on=on, join_type="left")
+        return select
+
+    def _depth(self, model: str) -> int:
+        return len(self.catalog.join_paths(self.base)[model])
+
+    def source(self, model: str) -> exp.Expression:
+        """The model's relation, aliased by the model name."""
+        spec = self.catalog.model(model)
+        src = spec.source
+        if hasattr(src, "table"):
+            return exp.table_(src.table, alias=model)
+        if hasattr(src, "sql"):
+            inner = parse_snippet(src.sql).transform(
+                lambda n: date_literal(self.as_of) if isinstance(n, exp.Placeholder) and n.name == "as_of" else n
+            )
+            return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(model)))
+        # Python-built models are materialised under their own name by the engine.
+        return exp.table_(model, alias=model)
+
+
+def dimension_label(dim: Dimension, value: object, lang: str) -> str:
+    """The display label of a dimension value (华东 for East in Chinese)."""
+    for v in dim.values:
+        if v.value == value:
+            return v.label.get(lang)
+    return str(value)

@@ -1,0 +1,60 @@
+"""Shared fixtures: the default catalog and one real demo warehouse per test run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files from the current output (review the diff!)")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    from semantic_layer.loader import load_catalog
+
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default-size demo warehouse (built once, in seconds)."""
+    from warehouse.demo import build_demo
+
+    path = tmp_path_factory.mktemp("warehouse") / "demo.duckdb"
+    build_demo(path, scale=1.0, seed=7)
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(demo_db: Path):
+    from semantic_layer.engine import DuckDBEngine
+
+    eng = DuckDBEngine(demo_db)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="session")
+def raw_con(demo_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A plain read-only connection for hand-written check SQL (a copy of the file)."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path_factory.mktemp("check") / "check.duckdb"
+    shutil.copy(demo_db, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    yield con
+    con.close()
