@@ -91,12 +91,12 @@ def narrate(compiled: CompiledQuery, rows: list[tuple[Any, ...]], lang: str) -> 
         return "结果中没有数值。" if lang == "zh" else "The result has no values."
     top = max(ranked, key=lambda r: r[i])
     low = min(ranked, key=lambda r: r[i])
-    top_text = f"{_label(top[k])}({format_value(top[i], m, lang)})"
-    low_text = f"{_label(low[k])}({format_value(low[i], m, lang)})"
+    top_text = f"{_label(top[k], key, lang)}({format_value(top[i], m, lang)})"
+    low_text = f"{_label(low[k], key, lang)}({format_value(low[i], m, lang)})"
     if lang == "zh":
         return f"{time_range}, 共 {len(rows)} 行。{label}最高的是 {top_text}, 最低的是 {low_text}。"
     return f"{time_range}: {len(rows)} rows. Highest {label}: {top_text}; lowest: {low_text}."
 
 
-def _label(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+def _label(value: Any, col: OutputColumn, lang: str) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else col.display(value, lang)

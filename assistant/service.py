@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from semantic_layer.access import allowed_schema
 from semantic_layer.catalog import Catalog
 from semantic_layer.compiler import CompiledQuery, compile_query
 from semantic_layer.engine import DuckDBEngine
@@ -59,6 +60,7 @@ class ChatBI:
         self.engine = DuckDBEngine(db_path)
         self.as_of = as_of or self.engine.as_of_date() or dt.date.today()
         self.planner = Planner(self.catalog)
+        self.schema = allowed_schema(self.catalog, self.engine.tables())
 
     def ask(self, question: str, *, session: Session | None = None, lang: str | None = None) -> Answer:
         """Answer one question; follow-ups refine the session's previous query."""
@@ -84,7 +86,7 @@ class ChatBI:
         """Compile, guard and execute a semantic query; user errors become an error answer."""
         try:
             compiled = self.compile(query)
-            guarded = guard_sql(compiled.sql, self.engine.tables(), max_rows=self.catalog.project.max_rows)
+            guarded = guard_sql(compiled.sql, self.schema, max_rows=self.catalog.project.max_rows)
             result = self.engine.execute(guarded)
         except UserError as exc:
             return Answer("error", question, lang, semantic_query=query.model_dump(mode="json", exclude_defaults=True),

@@ -532,7 +532,9 @@ def _output_columns(plan: _Plan, metrics: list[Metric]) -> tuple[OutputColumn, .
     for ref in plan.query.dimensions:
         dim = plan.catalog.find_dimension(ref)
         kind: Literal["dimension", "time", "metric"] = "dimension"
-        cols.append(OutputColumn(ref.rpartition(".")[2], kind, dim.label, dim.format or ("number" if dim.type == "numeric" else "text")))
+        cols.append(OutputColumn(ref.rpartition(".")[2], kind, dim.label,
+                                 dim.format or ("number" if dim.type == "numeric" else "text"),
+                                 value_labels=tuple((v.value, v.label) for v in dim.values)))
     if plan.grain is not None:
         cols.append(OutputColumn(plan.grain.value, "time", _GRAIN_LABEL[plan.grain], "date"))
     for m in metrics:

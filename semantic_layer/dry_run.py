@@ -6,6 +6,7 @@ warehouse, a type error in an expression, a source SQL that fails.
 
 from __future__ import annotations
 
+from .access import allowed_schema
 from .catalog import Catalog
 from .compiler import compile_query
 from .engine import DuckDBEngine
@@ -18,8 +19,8 @@ def dry_run(catalog: Catalog, engine: DuckDBEngine) -> tuple[list[Issue], int]:
     """(issues, number of queries checked); each query is planned by the engine, not run."""
     as_of = engine.as_of_date()
     if as_of is None:
-        raise UserError(501, "数仓中没有订单数据, 无法确定数据截止日", "the warehouse has no orders, so there is no as-of date")
-    tables = engine.tables()
+        raise UserError(141, "数仓中没有订单数据, 无法确定数据截止日", "the warehouse has no orders, so there is no as-of date")
+    tables = allowed_schema(catalog, engine.tables(), include_pii=True)
     issues: list[Issue] = []
     checked = 0
     dims = sorted({d.name for _, d in catalog.dimensions() if d.type != "time"})

@@ -15,8 +15,10 @@ write files, attach databases, install or load extensions, or change a global
 setting; writes to the warehouse fail because it is attached read-only. Our own
 code still writes derived tables into the in-memory workspace.
 
-User queries only arrive as ``GuardedSQL``; the engine re-checks with DuckDB's own
-parser that the text is exactly one SELECT (defence in depth).
+User queries only arrive as ``GuardedSQL`` (``execute``, ``dataframe``, ``explain``);
+the engine re-checks with DuckDB's own parser that the text is exactly one SELECT
+(defence in depth). Note: ``max_execution_time`` does not stop ``sleep_ms()``
+(verified); the guard refuses that function.
 
 Error codes (all ``EngineError``, bilingual):
 
@@ -126,17 +128,27 @@ class DuckDBEngine:
         }
         try:
             self._con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as err:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            raise self._unavailable(err) from None
+        try:
             self._con.execute(f"ATTACH {_sql_string(str(self.path))} AS {WAREHOUSE} (READ_ONLY)")
             for statement in _LOCKDOWN:
                 self._con.execute(statement)
-        except duckdb.Error as err:
+            self._assert_locked()
+        except BaseException as err:
+            self._con.close()
             shutil.rmtree(self._temp_dir, ignore_errors=True)
-            raise EngineError(
-                E_UNAVAILABLE,
-                f"无法打开数据仓库 {path}:{_first_line(err)}",
-                f"The warehouse {path} could not be opened: {_first_line(err)}",
-            ) from None
-        self._assert_locked()
+            if isinstance(err, duckdb.Error):
+                raise self._unavailable(err) from None
+            raise
+
+    def _unavailable(self, err: duckdb.Error) -> EngineError:
+        return EngineError(
+            E_UNAVAILABLE,
+            f"无法打开数据仓库 {self.path}:{_first_line(err)}",
+            f"The warehouse {self.path} could not be opened: {_first_line(err)}",
+        )
 
     def _assert_locked(self) -> None:
         row = self._con.execute(
@@ -173,7 +185,10 @@ class DuckDBEngine:
         finally:
             with self._lock:
                 self._running.discard(cursor)
-            cursor.close()
+            try:
+                cursor.close()
+            except duckdb.Error:
+                pass  # the engine was closed under a running query
 
     # --- guarded queries -------------------------------------------------------
 
@@ -197,6 +212,14 @@ class DuckDBEngine:
         with self._run() as cursor:
             frame: pandas.DataFrame = cursor.execute(sql).df()
         return frame
+
+    def explain(self, guarded: GuardedSQL) -> str:
+        """Plan a guarded query without running it (binder and type errors surface here)."""
+        _require_guarded(guarded)
+        sql = self._checked(guarded.sql)
+        with self._run() as cursor:
+            rows = cursor.execute(f"EXPLAIN {sql}").fetchall()
+        return "\n".join(str(row[-1]) for row in rows)
 
     def _checked(self, sql: str) -> str:
         # DuckDB's own parser must also see exactly one SELECT.

@@ -17,20 +17,22 @@ Assumptions:
 - The engine adds its own limits (time, memory, external access off); the guard
   is the first of two walls, not the only one.
 
-Error codes (all ``GuardError``, bilingual):
+Error codes (all ``GuardError``, bilingual; 31x so they never collide with the
+compiler's own 30x codes):
 
 =====  ==============================================================
-301    empty, too long or unparseable SQL
-302    more than one statement
-303    not a read-only query: writes, DDL, PRAGMA, SET, ATTACH, COPY,
+310    empty, too long or unparseable SQL
+311    more than one statement
+312    not a read-only query: writes, DDL, PRAGMA, SET, ATTACH, COPY,
        INSTALL/LOAD, transactions, any ``exp.Command``, also nested
-304    forbidden function (not on the allow-list, or known dangerous)
-305    unknown table (including catalog tables and qualified names)
-306    unknown column, whole-row reference, or ``*`` that cannot expand
-307    table function, file or remote reader, or a path used as a table
-308    LIMIT / OFFSET that is not a non-negative integer literal
-309    read-only construct the guard does not admit (PIVOT, LATERAL,
-       TABLESAMPLE, recursive CTE, placeholders, ...)
+313    forbidden function (not on the allow-list, or known dangerous)
+314    unknown table (including catalog tables and qualified names)
+315    unknown column, whole-row reference, or ``*`` that cannot expand
+316    table function, file or remote reader, a path used as a table,
+       LATERAL or UNNEST in FROM
+317    LIMIT / OFFSET that is not a non-negative integer literal
+318    read-only construct the guard does not admit (PIVOT, TABLESAMPLE,
+       recursive CTE, placeholders, column aliases on a table, ...)
 =====  ==============================================================
 """
 
@@ -42,25 +44,24 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import Token, TokenType, exp
 from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope, walk_in_scope
-from sqlglot.tokens import TokenType
 
 from semantic_layer.errors import GuardError, closest
 
 MAX_SQL_CHARS = 100_000
 
-E_PARSE = 301
-E_MULTIPLE = 302
-E_NOT_READ_ONLY = 303
-E_FUNCTION = 304
-E_TABLE = 305
-E_COLUMN = 306
-E_TABLE_FUNCTION = 307
-E_LIMIT = 308
-E_UNSUPPORTED = 309
+E_PARSE = 310
+E_MULTIPLE = 311
+E_NOT_READ_ONLY = 312
+E_FUNCTION = 313
+E_TABLE = 314
+E_COLUMN = 315
+E_TABLE_FUNCTION = 316
+E_LIMIT = 317
+E_UNSUPPORTED = 318
 
 
 @dataclass(frozen=True)
@@ -405,6 +406,11 @@ def _check_sources(root: exp.Query, catalog: Mapping[str, tuple[str, ...]]) -> N
                 _table_function(node.this.sql()[:80] if isinstance(node.this, exp.Expr) else "?")
             if _PATH_LIKE.search(node.name):
                 _table_function(node.name[:80])
+            alias = node.args.get("alias")
+            if isinstance(alias, exp.TableAlias) and alias.columns:
+                # customers AS c(a, b, ...) renames columns by position, so a name
+                # could land on a column the schema leaves out (e.g. PII).
+                _unsupported("column aliases on a table, e.g. t(a, b)")
 
 
 def _table_function(what: str) -> NoReturn:
@@ -462,7 +468,7 @@ def _check_tables(root: exp.Query, catalog: Mapping[str, tuple[str, ...]]) -> fr
 
 def _qualify(root: exp.Query, catalog: Mapping[str, tuple[str, ...]], dialect: str) -> exp.Query:
     names = _output_names(root, dialect)
-    mapping = {t: {c: "UNKNOWN" for c in cols} for t, cols in catalog.items()}
+    mapping: dict[str, object] = {t: {c: "UNKNOWN" for c in cols} for t, cols in catalog.items()}
     try:
         qualified = qualify(root, schema=mapping, dialect=dialect, validate_qualify_columns=True)
     except OptimizeError as err:
@@ -537,8 +543,8 @@ def _check_columns(root: exp.Query, catalog: Mapping[str, tuple[str, ...]]) -> N
     included); only ORDER BY references to the query's own output names may stay
     unqualified.
     """
-    for node in root.find_all(exp.TableColumn):
-        _bad_column(node.name, "指向整行数据,不允许整行引用", "refers to a whole row; whole-row references are not allowed")
+    for whole_row in root.find_all(exp.TableColumn):
+        _bad_column(whole_row.name, "指向整行数据,不允许整行引用", "refers to a whole row; whole-row references are not allowed")
     seen: set[int] = set()
     for scope in _scopes(root):
         expression = scope.expression
@@ -566,9 +572,9 @@ def _check_columns(root: exp.Query, catalog: Mapping[str, tuple[str, ...]]) -> N
                     _bad_column(node.sql(), "无法解析", "could not be resolved")
             elif not _is_output_reference(node, expression, named, scope):
                 _bad_column(node.name, "无法解析(不允许整行引用)", "could not be resolved (whole-row references are not allowed)")
-    for node in root.find_all(exp.Column):
-        if id(node) not in seen:
-            _bad_column(node.sql(), "无法解析", "could not be resolved")
+    for column in root.find_all(exp.Column):
+        if id(column) not in seen:
+            _bad_column(column.sql(), "无法解析", "could not be resolved")
 
 
 def _resolve(scope: Scope | None, name: str) -> exp.Table | Scope | None:
@@ -653,5 +659,5 @@ def _lint_rendered(sql: str, dialect: str) -> None:
         )
 
 
-def _tokens(sql: str, dialect: str) -> Iterator[sqlglot.tokens.Token]:
+def _tokens(sql: str, dialect: str) -> Iterator[Token]:
     yield from sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)

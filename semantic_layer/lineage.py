@@ -26,6 +26,14 @@ class OutputColumn:
     format: str  # currency | percent | count | number | date | text
     unit: str | None = None
     decimals: int = 2
+    #: Display labels of a dimension's values (East → 华东), empty for free text.
+    value_labels: tuple[tuple[str, Text], ...] = ()
+
+    def display(self, value: object, lang: str) -> str:
+        for raw, label in self.value_labels:
+            if raw == value:
+                return label.get(lang)
+        return "" if value is None else str(value)
 
 
 @dataclass(frozen=True)

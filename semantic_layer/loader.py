@@ -101,6 +101,8 @@ def _validate(located: LocatedYaml, cls: type[T], issues: list[Issue]) -> T | No
     except pydantic.ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+                loc = loc + ("type",)  # point at the discriminator the admin wrote
             path = _dotted_loc(loc, located)
             zh = _ZH_ERRORS.get(err["type"], "取值无效")
             detail = _detail(err)

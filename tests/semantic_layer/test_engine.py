@@ -191,6 +191,8 @@ def test_forged_guarded_sql_is_refused_by_duckdbs_own_parser(eng: DuckDBEngine, 
     assert info.value.code == 505
     with pytest.raises(EngineError):
         eng.dataframe(forged)
+    with pytest.raises(EngineError):
+        eng.explain(forged)
 
 
 # --- limits --------------------------------------------------------------------
@@ -272,6 +274,14 @@ def test_dataframe(eng: DuckDBEngine) -> None:
     assert list(frame.columns) == ["order_id", "amount"]
     assert len(frame) == 10
     assert frame["amount"].dtype == "float64"
+
+
+def test_explain_plans_without_running(eng: DuckDBEngine) -> None:
+    plan = eng.explain(guarded("SELECT region, count(*) AS n FROM customers GROUP BY region"))
+    assert "customers" in plan.lower()
+    with pytest.raises(EngineError) as info:  # the guard cannot know types; the binder does
+        eng.explain(guarded("SELECT region + 1 AS bad FROM customers"))
+    assert info.value.code == 506
 
 
 def test_threads_each_take_a_cursor(eng: DuckDBEngine) -> None:

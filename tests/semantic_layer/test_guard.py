@@ -65,7 +65,7 @@ def test_corpus_is_large_and_ids_are_unique() -> None:
     assert len(LEGIT) >= 25
     ids = _ids(ATTACKS) + _ids(LEGIT)
     assert len(ids) == len(set(ids))
-    assert {c["code"] for c in ATTACKS} == set(range(301, 310))
+    assert {c["code"] for c in ATTACKS} == set(range(310, 319))
 
 
 # --- attacks -------------------------------------------------------------------
@@ -254,10 +254,10 @@ def test_schema_names_are_case_insensitive() -> None:
 def test_unknown_names_come_with_suggestions() -> None:
     with pytest.raises(GuardError) as table:
         guard_sql("SELECT order_id FROM ordres", SCHEMA)
-    assert table.value.code == 305 and "orders" in table.value.suggestions
+    assert table.value.code == 314 and "orders" in table.value.suggestions
     with pytest.raises(GuardError) as column:
         guard_sql("SELECT amout FROM orders", SCHEMA)
-    assert column.value.code == 306 and "amount" in column.value.suggestions
+    assert column.value.code == 315 and "amount" in column.value.suggestions
 
 
 def test_date_literals_and_chinese_text_survive_regeneration(guard_engine: DuckDBEngine) -> None:
