@@ -72,8 +72,9 @@ def compile_query(
 
     >>> from semantic_layer.loader import load_catalog
     >>> q = SemanticQuery(metrics=["revenue"], dimensions=["region"])
-    >>> "GROUP BY customers.region" in compile_query(q, load_catalog(), as_of=dt.date(2025, 12, 31)).sql
-    True
+    >>> compiled = compile_query(q, load_catalog(), as_of=dt.date(2025, 12, 31))
+    >>> "SUM(orders.amount) AS revenue" in compiled.sql, [c.name for c in compiled.columns]
+    (True, ['region', 'revenue'])
     """
     if query.analysis and not query.metrics:
         raise UserError(204, f"分析 '{query.analysis}' 需要分析模块", f"analysis '{query.analysis}' needs the analysis module")

@@ -90,4 +90,4 @@ def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     >>> closest("revenu", ["revenue", "orders", "region"])
     ['revenue']
     """
-    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.5)
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
