@@ -72,8 +72,10 @@ class Planner:
                 zh="请用业务语言提问, 我不执行粘贴的 SQL。本次没有执行任何操作。",
                 en="Please ask in business terms; I do not run pasted SQL. Nothing was executed."))
 
-        time = parse_time(question, as_of)
-        matches = [m for m in self.index.find(question) if not _inside(m, time.spans)]
+        found = self.index.find(question)
+        # A catalog term that spells a time phrase (近一年销售额) is the term, not a time.
+        time = parse_time(question, as_of, blocked=[(m.start, m.end) for m in found if m.end - m.start >= 4])
+        matches = [m for m in found if not _inside(m, time.spans)]
         ambiguous = [m for m in matches if len(m.targets) > 1]
         if ambiguous:
             return self._clarify_ambiguous(ambiguous[0], lang)
@@ -103,6 +105,9 @@ class Planner:
             order_by = [OrderBy(field=metrics[0], desc=bool(top))]
 
         if not metrics:
+            name = _analysis_for(text, values)
+            if name is not None:
+                return Plan("ok", lang, query=SemanticQuery(analysis=name, filters=filters, time=time.spec, limit=limit))
             if previous is not None and (dims or filters or time.spec):
                 return self._follow_up(previous, dims, filters, time.spec, lang)
             return self._clarify_metric(lang)
@@ -147,6 +152,29 @@ class Planner:
         value = next((v for v in dim.values if v.value == target.value), None)
         label = value.label.get(lang) if value else str(target.value)
         return f"{dim.label.get(lang)}: {label}" if lang == "en" else f"{dim.label.zh}「{label}」"
+
+
+#: Named analyses asked for by name, when the question names no metric.
+ANALYSIS_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"同期群|cohort|留存矩阵|队列分析|留存分析|留存曲线"), "cohort"),
+    (re.compile(r"\brfm\b|rfm分析|客户分层|价值分层|客户分群"), "rfm"),
+    (re.compile(r"\babc\b|abc分析|abc分类"), "abc"),
+    (re.compile(r"流失风险|churn risk|at risk|可能流失|快要流失"), "churn_risk"),
+    (re.compile(r"\bclv\b|终身价值|lifetime value|价值最高的客户|最有价值的客户|most valuable customers"), "clv_ranking"),
+]
+_WHICH_CUSTOMERS = re.compile(r"哪些.*客户|哪些人|客户名单|which customers|list (of )?customers|who are")
+
+
+def _analysis_for(text: str, values: dict[str, list[str]]) -> str | None:
+    """"哪些重要价值客户有流失风险?" → the churn-risk list filtered to that segment."""
+    if "churn_risk" in values:
+        return "churn_risk"
+    for pattern, name in ANALYSIS_WORDS:
+        if pattern.search(text):
+            return name
+    if _WHICH_CUSTOMERS.search(text) and values:
+        return "clv_ranking"
+    return None
 
 
 _BREAKDOWN = re.compile(r"(各|按|分|每个|每一|不同|by|per|each|across)\s*$", re.IGNORECASE)

@@ -19,6 +19,7 @@ from semantic_layer.engine import DuckDBEngine
 from semantic_layer.errors import UserError
 from semantic_layer.guard import guard_sql
 from semantic_layer.loader import load_catalog
+from semantic_layer.materialize import Materializer
 from semantic_layer.query import SemanticQuery
 
 from .compose import choose_chart, narrate
@@ -60,6 +61,7 @@ class ChatBI:
         self.engine = DuckDBEngine(db_path)
         self.as_of = as_of or self.engine.as_of_date() or dt.date.today()
         self.planner = Planner(self.catalog)
+        self.materializer = Materializer(self.catalog, self.engine)
         self.schema = allowed_schema(self.catalog, self.engine.tables())
 
     def ask(self, question: str, *, session: Session | None = None, lang: str | None = None) -> Answer:
@@ -86,6 +88,8 @@ class ChatBI:
         """Compile, guard and execute a semantic query; user errors become an error answer."""
         try:
             compiled = self.compile(query)
+            if self.materializer.ensure(self.materializer.needed_by(compiled.tree), self.as_of):
+                self.schema = allowed_schema(self.catalog, self.engine.tables())
             guarded = guard_sql(compiled.sql, self.schema, max_rows=self.catalog.project.max_rows)
             result = self.engine.execute(guarded)
         except UserError as exc:

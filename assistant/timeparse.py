@@ -129,13 +129,17 @@ GRAIN_RULES: list[tuple[str, Grain]] = [
 ]
 
 
-def parse_time(question: str, as_of: dt.date) -> TimeParse:
-    """The question's time range and grain; ``spec`` is None when it has neither."""
+def parse_time(question: str, as_of: dt.date, blocked: list[tuple[int, int]] | None = None) -> TimeParse:
+    """The question's time range and grain; ``spec`` is None when it has neither.
+
+    ``blocked`` spans belong to longer catalog terms ("近一年销售额" is a metric,
+    not "the last year" + 销售额) and are not read as time.
+    """
     text = question.lower()
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = list(blocked or [])
     fields: dict[str, object] = {}
     for pattern, build in RANGE_RULES:
-        m = re.search(pattern, text)
+        m = _first_free(pattern, text, spans)
         if m:
             try:
                 fields.update(build(m, as_of))
@@ -144,12 +148,17 @@ def parse_time(question: str, as_of: dt.date) -> TimeParse:
             spans.append(m.span())
             break
     for pattern, grain in GRAIN_RULES:
-        m = re.search(pattern, text)
-        if m and not _overlaps(m.span(), spans):
+        m = _first_free(pattern, text, spans)
+        if m:
             fields["grain"] = grain
             spans.append(m.span())
             break
+    spans = spans[len(blocked or []):]
     return TimeParse(TimeSpec.model_validate(fields) if fields else None, spans)
+
+
+def _first_free(pattern: str, text: str, spans: list[tuple[int, int]]) -> re.Match[str] | None:
+    return next((m for m in re.finditer(pattern, text) if not _overlaps(m.span(), spans)), None)
 
 
 def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:

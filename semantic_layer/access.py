@@ -24,7 +24,9 @@ def governed_tables(catalog: Catalog) -> set[str]:
         if hasattr(src, "table"):
             tables.add(src.table)
         elif hasattr(src, "sql"):
-            tables |= {t.name for t in parse_snippet(src.sql).find_all(exp.Table)}
+            if src.materialize:
+                tables.add(model.model)
+            tables |= {t.name for t in parse_snippet(src.sql).find_all(exp.Table)} - _cte_names(src.sql)
         else:
             tables.add(model.model)
             tables |= set(getattr(src, "reads", []))
@@ -60,3 +62,7 @@ def allowed_schema(
         for name, cols in tables.items()
         if name in governed
     }
+
+
+def _cte_names(sql: str) -> set[str]:
+    return {cte.alias for cte in parse_snippet(sql).find_all(exp.CTE)}

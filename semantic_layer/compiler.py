@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlglot import exp
 
+from .analyses import ANALYSES, analysis, cohort_select, expand
 from .catalog import Catalog
 from .errors import UserError
 from .expressions import Scope, date_literal, parse_snippet
@@ -76,8 +77,11 @@ def compile_query(
     >>> "SUM(orders.amount) AS revenue" in compiled.sql, [c.name for c in compiled.columns]
     (True, ['region', 'revenue'])
     """
-    if query.analysis and not query.metrics:
-        raise UserError(204, f"分析 '{query.analysis}' 需要分析模块", f"analysis '{query.analysis}' needs the analysis module")
+    if query.analysis:
+        spec = analysis(query.analysis)
+        if spec.defaults is None:
+            return _compile_cohort(query, catalog, as_of, dialect)
+        return compile_query(expand(query), catalog, as_of=as_of, dialect=dialect)
     metrics = [catalog.metric(name) for name in query.metrics]
     _check_dimensions(query, catalog)
     metric_names = set(query.metrics)
@@ -149,11 +153,16 @@ def _leaves(metrics: list[Metric], catalog: Catalog) -> list[Leaf]:
 # --- leaves -> CTEs ---------------------------------------------------------------
 
 
-def _time_ref(metric: Leaf, catalog: Catalog) -> str:
+def _time_ref(metric: Leaf, catalog: Catalog, plan: _Plan | None = None) -> str | None:
+    """The metric's time dimension; with a plan that cuts by time, one is required."""
     ref = metric.time or catalog.model(metric.model).default_time
-    if ref is None:
+    cuts_time = plan is not None and (plan.grain or plan.range.start or plan.range.end)
+    if ref is None and cuts_time:
         raise UserError(
-            207, f"指标 '{metric.name}' 没有时间维度", f"metric '{metric.name}' has no time dimension"
+            207,
+            f"「{metric.label.zh}」是截至数据截止日的快照指标, 不能按时间筛选或按时间拆分; 请去掉时间条件",
+            f"'{metric.label.en}' is a snapshot as of the as-of date; it cannot be filtered or split by time. "
+            "Remove the time condition.",
         )
     return ref
 
@@ -162,8 +171,9 @@ def _choose_variant(metric: SimpleMetric, plan: _Plan) -> tuple[str, Agg, str]:
     """The first (model, agg, expr) from which every requested field is reachable."""
     catalog = plan.catalog
     needed = [*plan.query.dimensions, *(f.field for f in plan.dim_filters)]
-    if plan.query.time and (plan.grain or plan.range.start or plan.range.end):
-        needed.append(_time_ref(metric, catalog))
+    time_ref = _time_ref(metric, catalog, plan)
+    if time_ref is not None and (plan.grain or plan.range.start or plan.range.end):
+        needed.append(time_ref)
     options = [(metric.model, metric.agg, metric.expr)]
     options += [(v.model, v.agg or metric.agg, v.expr) for v in metric.variants]
     for model, agg, expr in options:
@@ -184,14 +194,14 @@ def _build_ctes(plan: _Plan, leaves: list[Leaf]) -> list[_Cte]:
     for leaf in leaves:
         if isinstance(leaf, SimpleMetric):
             model, agg, expr = _choose_variant(leaf, plan)
-            key = (model, leaf.filter or "", _time_ref(leaf, plan.catalog))
+            key = (model, leaf.filter or "", _time_ref(leaf, plan.catalog, plan) or "")
             groups.setdefault(key, []).append((leaf, agg, expr))
         elif isinstance(leaf, EntityCountMetric):
             ctes.append(_entity_count_cte(plan, leaf, f"q{len(ctes) + 1}"))
         else:
             ctes.append(_churn_cte(plan, leaf, f"q{len(ctes) + 1}"))
     for (model, filter_sql, time_ref), items in groups.items():
-        ctes.append(_simple_cte(plan, model, filter_sql, time_ref, items, f"q{len(ctes) + 1}"))
+        ctes.append(_simple_cte(plan, model, filter_sql, time_ref or None, items, f"q{len(ctes) + 1}"))
     return ctes
 
 
@@ -247,12 +257,12 @@ def _conditions(plan: _Plan, scope: Scope, filter_sql: str | None, time_expr: ex
     return conds
 
 
-def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str,
+def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
                 items: list[tuple[SimpleMetric, Agg, str]], alias: str) -> _Cte:
     scope = Scope(plan.catalog, model, plan.as_of)
     keys = _keys(plan, scope, time_ref, plan.grain)
     has_range = plan.range.start is not None or plan.range.end is not None
-    time_expr = _time(scope, time_ref, None) if has_range else None
+    time_expr = _time(scope, time_ref, None) if has_range and time_ref else None
     conds = _conditions(plan, scope, filter_sql or None, time_expr, plan.range.start, plan.range.end)
     measures = [exp.alias_(_aggregate(agg, scope.metric_expr(expr)), m.name) for m, agg, expr in items]
     body = scope.from_clause().select(*keys, *measures)
@@ -265,10 +275,10 @@ def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str,
 def _entity_count_cte(plan: _Plan, metric: EntityCountMetric, alias: str) -> _Cte:
     """Count entities whose per-period aggregate meets ``having`` (repeat buyers)."""
     scope = Scope(plan.catalog, metric.model, plan.as_of)
-    time_ref = _time_ref(metric, plan.catalog)
+    time_ref = _time_ref(metric, plan.catalog, plan)
     keys = _keys(plan, scope, time_ref, plan.grain)
     has_range = plan.range.start is not None or plan.range.end is not None
-    time_expr = _time(scope, time_ref, None) if has_range else None
+    time_expr = _time(scope, time_ref, None) if has_range and time_ref else None
     conds = _conditions(plan, scope, metric.filter, time_expr, plan.range.start, plan.range.end)
     entity = _entity_column(plan.catalog, metric.model, metric.entity)
     inner = scope.from_clause().select(
@@ -294,6 +304,8 @@ def _churn_cte(plan: _Plan, metric: PeriodChurnMetric, alias: str) -> _Cte:
     grain = plan.grain or metric.grain
     scope = Scope(plan.catalog, metric.model, plan.as_of)
     time_ref = _time_ref(metric, plan.catalog)
+    if time_ref is None:
+        raise UserError(207, f"流失指标 '{metric.name}' 需要时间维度", f"churn metric '{metric.name}' needs a time dimension")
     time_expr = _time(scope, time_ref, grain)
     dims = [exp.alias_(scope.dimension(ref)[1], ref.rpartition(".")[2]) for ref in plan.query.dimensions]
     last = min(plan.range.end or plan.as_of, plan.as_of)
@@ -535,7 +547,8 @@ def _output_columns(plan: _Plan, metrics: list[Metric]) -> tuple[OutputColumn, .
         kind: Literal["dimension", "time", "metric"] = "dimension"
         cols.append(OutputColumn(ref.rpartition(".")[2], kind, dim.label,
                                  dim.format or ("number" if dim.type == "numeric" else "text"),
-                                 value_labels=tuple((v.value, v.label) for v in dim.values)))
+                                 value_labels=tuple((v.value, v.label) for v in dim.values),
+                                 null_label=dim.null_label))
     if plan.grain is not None:
         cols.append(OutputColumn(plan.grain.value, "time", _GRAIN_LABEL[plan.grain], "date"))
     for m in metrics:
@@ -548,3 +561,35 @@ _GRAIN_LABEL = {
     Grain.month: Text(zh="月份", en="Month"), Grain.quarter: Text(zh="季度", en="Quarter"),
     Grain.year: Text(zh="年份", en="Year"),
 }
+
+
+def _compile_cohort(query: SemanticQuery, catalog: Catalog, as_of: dt.date, dialect: str) -> CompiledQuery:
+    """Cohort retention: the analysis's own SELECT, with the query's filters and range."""
+    scope = Scope(catalog, "customer_first_orders", as_of)
+    conds = []
+    for f in query.filters:
+        resolved, expr = scope.dimension(f.field)
+        conds.append(_filter_condition(expr, f, resolved.dimension))
+    rng = resolve(query.time, as_of)
+    select = cohort_select(query, catalog, as_of, rng.start, rng.end, conds, scope)
+    if query.limit is not None:
+        select = select.limit(query.limit)
+    spec = ANALYSES["cohort"]
+    columns = (
+        OutputColumn("cohort", "dimension", Text(zh="首单月份", en="Cohort (first-order month)"), "date"),
+        OutputColumn("months_since", "dimension", Text(zh="距首单月数", en="Months since first order"), "number"),
+        OutputColumn("cohort_size", "metric", Text(zh="同期群客户数", en="Cohort size"), "count"),
+        OutputColumn("retained_customers", "metric", Text(zh="留存客户数", en="Retained customers"), "count"),
+        OutputColumn("retention_rate", "metric", Text(zh="留存率", en="Retention rate"), "percent"),
+    )
+    definition = Definition(
+        "cohort_retention", spec.label,
+        "COUNT(DISTINCT cohort customers buying in month k) / cohort size; cohort = month of first completed order",
+        spec.description,
+    )
+    lineage = Lineage(
+        definitions=(definition, *definitions_for([catalog.metric("buyers")], catalog)),
+        filters=tuple(describe_filter(f, catalog) for f in query.filters),
+        time_range=rng, grain=Grain.month, as_of=as_of,
+    )
+    return CompiledQuery(query, select.sql(dialect=dialect, pretty=True), select, columns, lineage)

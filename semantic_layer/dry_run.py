@@ -12,6 +12,7 @@ from .compiler import compile_query
 from .engine import DuckDBEngine
 from .errors import Issue, UserError
 from .guard import guard_sql
+from .materialize import Materializer
 from .query import SemanticQuery
 
 
@@ -20,6 +21,8 @@ def dry_run(catalog: Catalog, engine: DuckDBEngine) -> tuple[list[Issue], int]:
     as_of = engine.as_of_date()
     if as_of is None:
         raise UserError(141, "数仓中没有订单数据, 无法确定数据截止日", "the warehouse has no orders, so there is no as-of date")
+    materializer = Materializer(catalog, engine)
+    materializer.ensure(materializer.materialized_models(), as_of)
     tables = allowed_schema(catalog, engine.tables(), include_pii=True)
     issues: list[Issue] = []
     checked = 0

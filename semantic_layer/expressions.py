@@ -88,6 +88,9 @@ class Scope:
                 )
             self.need(paths[node.table])
             return exp.column(node.name, table=node.table)
+        # A model's own key columns are physical columns, never a joined dimension.
+        if node.name in {e.column for e in self.catalog.model(self.base).entities}:
+            return exp.column(node.name, table=self.base)
         if self.catalog.can_reach(self.base, node.name):
             return self.dimension(node.name)[1]
         return exp.column(node.name, table=self.base)
@@ -112,12 +115,12 @@ class Scope:
         src = spec.source
         if hasattr(src, "table"):
             return exp.table_(src.table, alias=model)
-        if hasattr(src, "sql"):
+        if hasattr(src, "sql") and not src.materialize:
             inner = parse_snippet(src.sql).transform(
                 lambda n: date_literal(self.as_of) if isinstance(n, exp.Placeholder) and n.name == "as_of" else n
             )
             return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(model)))
-        # Python-built models are materialised under their own name by the engine.
+        # Materialised and Python-built models live under their own name in the engine.
         return exp.table_(model, alias=model)
 
 

@@ -28,12 +28,15 @@ class OutputColumn:
     decimals: int = 2
     #: Display labels of a dimension's values (East → 华东), empty for free text.
     value_labels: tuple[tuple[str, Text], ...] = ()
+    null_label: Text | None = None
 
     def display(self, value: object, lang: str) -> str:
+        if value is None:
+            return self.null_label.get(lang) if self.null_label else "—"
         for raw, label in self.value_labels:
             if raw == value:
                 return label.get(lang)
-        return "" if value is None else str(value)
+        return str(value)
 
 
 @dataclass(frozen=True)

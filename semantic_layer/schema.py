@@ -67,9 +67,14 @@ class TableSource(Strict):
 
 
 class SqlSource(Strict):
-    """A SELECT over other tables; ``$as_of`` is replaced by the as-of date."""
+    """A SELECT over other tables; ``$as_of`` is replaced by the as-of date.
+
+    ``materialize`` builds it once per (data version, as-of date) as a table named
+    after the model, instead of inlining it into every query (RFM over a year).
+    """
 
     sql: str
+    materialize: bool = False
 
 
 class PythonSource(Strict):
@@ -78,6 +83,8 @@ class PythonSource(Strict):
     python: str = Field(pattern=r"^[a-z_][a-z0-9_.]*:[a-z_][a-z0-9_]*$")
     #: Tables the builder reads; lets the guard and the docs know.
     reads: list[Name] = []
+    #: Settings the builder takes (horizon, discount rate, thresholds), curated in YAML.
+    params: dict[str, float | int | str] = {}
 
 
 Source = Union[TableSource, SqlSource, PythonSource]
@@ -107,6 +114,8 @@ class Dimension(Described):
     #: Order in which values are shown (segments, bands); defaults to the values' order.
     ordered: bool = False
     format: Literal["number", "currency", "percent", "date", "text"] | None = None
+    #: How rows without a value read (customers outside the RFM base, say).
+    null_label: Text | None = None
 
     @model_validator(mode="after")
     def _time_has_grains(self) -> Dimension:
@@ -257,5 +266,4 @@ class Project(Strict):
     as_of: AsOfRule = AsOfRule()
     locales: list[Literal["zh", "en"]] = ["zh", "en"]
     max_rows: int = Field(default=10_000, gt=0)
-    churn_threshold_days: int = Field(default=180, gt=0)
     ambiguous: list[AmbiguousTerm] = []

@@ -52,11 +52,9 @@ def metric_references_rule(catalog: Catalog) -> Iterator[Issue]:
                     yield _issue(catalog, key, 111, f"指标 '{m.name}' 的变体模型 '{v.model}' 不存在",
                                  f"metric '{m.name}' has a variant on unknown model '{v.model}'", f"{m.name}.variants")
         if isinstance(m, (SimpleMetric, EntityCountMetric, PeriodChurnMetric)) and model is not None:
+            # No time at all is a snapshot metric (CLV as of the as-of date): fine.
             time = m.time or catalog.models[model].default_time
-            if time is None:
-                yield _issue(catalog, key, 112, f"指标 '{m.name}' 没有时间维度(time 或模型的 default_time)",
-                             f"metric '{m.name}' has no time dimension (time, or the model's default_time)", m.name)
-            elif not _is_time(catalog, model, time):
+            if time is not None and not _is_time(catalog, model, time):
                 yield _issue(catalog, key, 112, f"指标 '{m.name}' 的时间维度 '{time}' 不是可达的时间维度",
                              f"metric '{m.name}' time '{time}' is not a reachable time dimension", f"{m.name}.time")
         if isinstance(m, (EntityCountMetric, PeriodChurnMetric)) and model is not None:

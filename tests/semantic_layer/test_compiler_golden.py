@@ -29,7 +29,13 @@ def _cases() -> list[tuple[str, dict]]:
     cases: list[tuple[str, dict]] = []
     for name in sorted(catalog.metrics):
         dim = DIMENSION_FOR.get(name, "region")
+        metric = catalog.metrics[name]
+        model = getattr(metric, "model", None)
+        snapshot = model is not None and getattr(metric, "time", None) is None and catalog.models[model].default_time is None
         cases.append((f"{name}__alone", {"metrics": [name]}))
+        if snapshot:  # as-of snapshots (CLV, RFM) have no time axis
+            cases.append((f"{name}__by_{dim}", {"metrics": [name], "dimensions": [dim]}))
+            continue
         cases.append((f"{name}__by_{dim}", {"metrics": [name], "dimensions": [dim],
                                               "time": {"start": "2025-01-01", "end": "2025-12-31"}}))
         cases.append((f"{name}__by_month", {"metrics": [name], "time": {"grain": "month", "relative": "this_year"}}))
@@ -42,6 +48,15 @@ def _cases() -> list[tuple[str, dict]]:
                                    "order_by": [{"field": "revenue", "desc": True}], "limit": 10}),
         ("churn__by_region_quarter", {"metrics": ["churn_rate", "retention_rate"], "dimensions": ["region"],
                                       "time": {"grain": "quarter", "relative": "this_year"}}),
+        ("analysis__rfm", {"analysis": "rfm"}),
+        ("analysis__abc", {"analysis": "abc"}),
+        ("analysis__clv_ranking", {"analysis": "clv_ranking"}),
+        ("analysis__churn_risk_important_value", {"analysis": "churn_risk",
+                                                  "filters": [{"field": "rfm_segment", "values": ["Important Value"]}]}),
+        ("analysis__cohort_2025_east", {"analysis": "cohort", "time": {"relative": "this_year"},
+                                        "filters": [{"field": "region", "values": ["East"]}]}),
+        ("cross__region_rfm_segment", {"metrics": ["segment_customers", "revenue"], "dimensions": ["region", "rfm_segment"]}),
+        ("churned__by_acquisition_channel", {"metrics": ["lapsed_customers"], "dimensions": ["acquisition_channel"]}),
         ("revenue__metric_filter", {"metrics": ["revenue"], "dimensions": ["city"],
                                     "filters": [{"field": "revenue", "op": ">", "values": [1000000]}]}),
     ]

@@ -1,6 +1,6 @@
--- case: churned_customers__alone
+-- case: period_churned_customers__alone
 -- as_of: 2025-12-31
--- query: {"metrics": ["churned_customers"]}
+-- query: {"metrics": ["period_churned_customers"]}
 WITH q1_active AS (
   SELECT DISTINCT
     orders.customer_id AS entity_id,
@@ -10,8 +10,8 @@ WITH q1_active AS (
     orders.status = 'completed' AND orders.order_date <= CAST('2025-12-31' AS DATE)
 ), q1 AS (
   SELECT
-    COUNT(*) AS churned_customers__base,
-    COUNT(*) - COUNT(cur.entity_id) AS churned_customers__churned
+    COUNT(*) AS period_churned_customers__base,
+    COUNT(*) - COUNT(cur.entity_id) AS period_churned_customers__churned
   FROM q1_active AS prev
   LEFT JOIN q1_active AS cur
     ON cur.entity_id = prev.entity_id
@@ -20,5 +20,5 @@ WITH q1_active AS (
     CAST(prev.period + INTERVAL '1' MONTH AS DATE) <= CAST('2025-12-01' AS DATE)
 )
 SELECT
-  q1.churned_customers__churned AS churned_customers
+  q1.period_churned_customers__churned AS period_churned_customers
 FROM q1
