@@ -209,6 +209,38 @@ def ask(
         raise typer.Exit(1)
 
 
+@app.command("eval")
+def evaluate(
+    suite: Path = typer.Argument(..., help="golden suite YAML / 黄金测试集"),
+    db: Path = DbOption,
+    as_of: Optional[str] = AsOfOption,
+    catalog_dir: Optional[Path] = CatalogOption,
+    show: str = typer.Option("all", "--show", help="all | failures"),
+) -> None:
+    """Run a golden suite and print per-case results and accuracy / 运行黄金测试集."""
+    from pydantic import ValidationError
+
+    from .evaluate import load_suite, run_suite
+    from .service import ChatBI
+
+    try:
+        cases = load_suite(suite)
+    except (OSError, ValidationError, ValueError) as exc:
+        _fail(UserError(223, f"无法读取测试集 {suite}: {exc}", f"cannot read suite {suite}: {exc}"), 2)
+        return
+    try:
+        bi = ChatBI(db, catalog_dir=catalog_dir, as_of=_as_of(as_of))
+    except UserError as exc:
+        _fail(exc)
+        return
+    report = run_suite(cases, bi, db)
+    for line in report.lines():
+        if show == "all" or not line.startswith("PASS"):
+            typer.echo(line)
+    if report.accuracy < 1.0:
+        raise typer.Exit(1)
+
+
 def _print_answer(answer: Any) -> None:
     if answer.status != "ok":
         typer.echo(f"[{answer.status}] {answer.message}")

@@ -1,13 +1,17 @@
 """Offline bilingual planner: question → semantic query, or a clarification or refusal.
 
 Deterministic and catalog-driven: metrics, dimensions and values are found by
-the term index; time by ``timeparse``; writes and pasted SQL are refused
-before anything else. When it is not sure it asks rather than guesses.
+the term index; time by ``timeparse``; grammar (breakdowns, ranking, follow-up
+cues, fillers) by ``vocabulary``. Writes and pasted SQL are refused before
+anything else. Words it cannot place are either reported back or, when they
+would change the meaning ("竞争对手的销售额", "按星座"), make it ask or refuse:
+never an answer built on a guess presented as fact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -16,6 +20,7 @@ from semantic_layer.catalog import Catalog
 from semantic_layer.query import Filter, OrderBy, SemanticQuery, TimeSpec
 from semantic_layer.schema import Text
 
+from . import vocabulary as V
 from .terms import Match, Target, TermIndex, normalize
 from .timeparse import cn_number, parse_time
 
@@ -41,17 +46,19 @@ def detect_lang(text: str) -> str:
     return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
 
 
-#: Requests to change data: refused before planning, nothing runs.
-WRITE_INTENT = re.compile(
-    r"删除|删掉|清空|清除|修改数据|修改订单|修改客户|更新数据|更新订单|插入|写入|覆盖数据|改数据|"
-    r"\b(drop|delete|truncate|update|insert|alter|grant|revoke|merge|attach|copy|pragma|install)\b",
-    re.IGNORECASE,
-)
-#: SQL pasted into a question: we never run user SQL in governed mode.
-PASTED_SQL = re.compile(r"\bselect\b[\s\S]+\bfrom\b|;\s*\w|--|/\*", re.IGNORECASE)
+@dataclass
+class _Parse:
+    """What one question says, before it is merged with the conversation."""
 
-TOP_N = re.compile(r"(?:前|top\s*|最高的?|最多的?|最大的?|排名前|highest\s*|largest\s*)\s*(\d+|[一二两三四五六七八九十]+)\s*(?:个|名|位|家|条)?")
-BOTTOM_N = re.compile(r"(?:后|bottom\s*|最低的?|最少的?|最小的?|lowest\s*|smallest\s*)\s*(\d+|[一二两三四五六七八九十]+)\s*(?:个|名|位|家|条)?")
+    metrics: list[str]
+    dims: list[str]
+    filters: list[Filter]
+    time: TimeSpec | None
+    order_by: list[OrderBy]
+    limit: int | None
+    shares: bool
+    unknown: list[tuple[str, bool]]  # (word, changes the meaning)
+    ambiguous: Match | None
 
 
 class Planner:
@@ -59,89 +66,202 @@ class Planner:
         self.catalog = catalog
         self.index = TermIndex(catalog)
 
+    # --- entry point --------------------------------------------------------------
+
     def plan(self, question: str, *, as_of: dt.date, previous: SemanticQuery | None = None,
              lang: str | None = None) -> Plan:
         lang = lang or detect_lang(question)
         text = normalize(question)
-        if WRITE_INTENT.search(text):
+        if V.WRITE_INTENT.search(text):
             return Plan("refused", lang, message=Text(
                 zh="我只能查询和分析数据, 不能修改、删除或写入数据。本次没有执行任何操作。",
                 en="I can only read and analyse data; I cannot change, delete or write it. Nothing was executed."))
-        if PASTED_SQL.search(text):
+        if V.PASTED_SQL.search(text):
             return Plan("refused", lang, message=Text(
                 zh="请用业务语言提问, 我不执行粘贴的 SQL。本次没有执行任何操作。",
                 en="Please ask in business terms; I do not run pasted SQL. Nothing was executed."))
 
+        parsed = self._parse(question, text, as_of, previous)
+        follow_up = previous is not None and (bool(V.FOLLOW_UP.search(text)) or not parsed.metrics)
+        if parsed.ambiguous is not None:
+            return self._clarify_ambiguous(parsed.ambiguous, lang)
+        blocking = [w for w, blocks in parsed.unknown if blocks]
+        if blocking:
+            return self._unknown(blocking, lang, has_metric=bool(parsed.metrics))
+        notes = tuple(Text(zh=f"已忽略无法识别的词: {w}", en=f"Ignored a word I do not know: {w}") for w, _ in parsed.unknown)
+
+        if follow_up and previous is not None:
+            query = self._merge(previous, parsed, text)
+            if query is not None:
+                return Plan("ok", lang, query=query, notes=notes)
+        if not parsed.metrics:
+            name = _analysis_for(text, {f.field: f.values for f in parsed.filters})
+            if name is not None:
+                return Plan("ok", lang, notes=notes, query=SemanticQuery(
+                    analysis=name, filters=parsed.filters, time=parsed.time, limit=parsed.limit))
+            if parsed.unknown:
+                return self._unknown([w for w, _ in parsed.unknown], lang, has_metric=False)
+            return self._clarify_metric(lang)
+        query = SemanticQuery(
+            metrics=parsed.metrics, dimensions=parsed.dims, time=parsed.time, filters=parsed.filters,
+            order_by=parsed.order_by, limit=parsed.limit,
+            shares=[parsed.metrics[0]] if parsed.shares and parsed.dims else [],
+        )
+        return Plan("ok", lang, query=query, notes=notes)
+
+    # --- reading one question -----------------------------------------------------
+
+    def _parse(self, question: str, text: str, as_of: dt.date, previous: SemanticQuery | None) -> _Parse:
         found = self.index.find(question)
         # A catalog term that spells a time phrase (近一年销售额) is the term, not a time.
         time = parse_time(question, as_of, blocked=[(m.start, m.end) for m in found if m.end - m.start >= 4])
         matches = [m for m in found if not _inside(m, time.spans)]
-        ambiguous = [m for m in matches if len(m.targets) > 1]
-        if ambiguous:
-            return self._clarify_ambiguous(ambiguous[0], lang)
+        numeric, numeric_spans = self._numeric_filters(text, matches)
+        matches = [m for m in matches if not _inside(m, numeric_spans)]
+        matches, ambiguous = self._resolve_ambiguity(matches, previous)
 
         metrics = _unique(t.name for m in matches for t in m.targets if t.kind == "metric")
-        dims = _unique(t.name for m in matches for t in m.targets if t.kind == "dimension")
         values: dict[str, list[str]] = {}
+        excluded: set[str] = set()
         for m in matches:
             for t in m.targets:
                 if t.kind == "value" and t.value is not None:
                     values.setdefault(t.name, [])
                     if t.value not in values[t.name]:
                         values[t.name].append(t.value)
-        # "华东的销售额" filters by East; "各地区" breaks down by region; a dimension
-        # named only to qualify its own filter value ("华东地区") is not a breakdown.
-        dims = [d for d in dims if d not in values or _is_breakdown(question, d, matches)]
-        filters = [Filter(field=d, op="in" if len(v) > 1 else "=", values=list(v)) for d, v in values.items()]
+                    if V.EXCLUDE.search(text[max(0, m.start - 8):m.start]):
+                        excluded.add(t.name)
+        dims = [d for d in _unique(t.name for m in matches for t in m.targets if t.kind == "dimension")
+                if d not in values or _is_breakdown(text, d, matches)]
+        dims = [d for d in dims if d not in {f.field for f in numeric} or _is_breakdown(text, d, matches)]
+        filters = [Filter(field=d, op=("not_in" if d in excluded else ("in" if len(v) > 1 else "=")), values=list(v))
+                   for d, v in values.items()]
+        filters += numeric
 
         order_by: list[OrderBy] = []
         limit: int | None = None
-        top = TOP_N.search(text)
-        bottom = BOTTOM_N.search(text)
-        if metrics and (top or bottom):
-            found = top or bottom
-            assert found is not None
-            limit = cn_number(found.group(1))
-            order_by = [OrderBy(field=metrics[0], desc=bool(top))]
+        top, bottom = V.TOP_N.search(text), V.BOTTOM_N.search(text)
+        ranked = top or bottom
+        if ranked and not _inside_spans(ranked.span(), time.spans):
+            limit = cn_number(ranked.group(1))
+            desc = ranked is top
+        elif dims and V.WHICH.search(text) and (V.SUPERLATIVE_TOP.search(text) or V.SUPERLATIVE_BOTTOM.search(text)):
+            limit, desc = 1, not (V.SUPERLATIVE_BOTTOM.search(text) and not V.SUPERLATIVE_TOP.search(text))
+        if limit is not None and metrics:
+            order_by = [OrderBy(field=metrics[0], desc=desc)]
 
-        if not metrics:
-            name = _analysis_for(text, values)
-            if name is not None:
-                return Plan("ok", lang, query=SemanticQuery(analysis=name, filters=filters, time=time.spec, limit=limit))
-            if previous is not None and (dims or filters or time.spec):
-                return self._follow_up(previous, dims, filters, time.spec, lang)
-            return self._clarify_metric(lang)
-        query = SemanticQuery(metrics=metrics, dimensions=dims, time=time.spec, filters=filters,
-                              order_by=order_by, limit=limit)
-        return Plan("ok", lang, query=query)
+        consumed = list(time.spans) + numeric_spans + [(m.start, m.end) for m in found]
+        if ranked:
+            consumed.append(ranked.span())
+        return _Parse(metrics, dims, filters, time.spec, order_by, limit, bool(V.SHARE.search(text)),
+                      _unknown_words(text, consumed, matches), ambiguous)
 
-    def _follow_up(self, previous: SemanticQuery, dims: list[str], filters: list[Filter],
-                   time: TimeSpec | None, lang: str) -> Plan:
-        """"按渠道呢?" keeps the previous metrics and swaps in what the follow-up names."""
-        kept = [f for f in previous.filters if f.field not in {g.field for g in filters}]
-        query = previous.model_copy(update={
-            "dimensions": dims or previous.dimensions,
-            "filters": kept + filters,
-            "time": time or previous.time,
-        })
-        return Plan("ok", lang, query=SemanticQuery.model_validate(query.model_dump()))
+    def _numeric_filters(self, text: str, matches: list[Match]) -> tuple[list[Filter], list[tuple[int, int]]]:
+        """"订单金额大于1000" → order_amount > 1000; "30岁以下" → age < 30."""
+        filters: list[Filter] = []
+        spans: list[tuple[int, int]] = []
+        numeric = {d.name for _, d in self.catalog.dimensions() if d.type == "numeric"}
+        for m in matches:
+            target = next((t for t in m.targets if t.kind == "dimension" and t.name in numeric), None)
+            if target is None:
+                continue
+            for pattern, op in V.COMPARATORS:
+                found = pattern.search(text[m.end:m.end + 24])
+                if found:
+                    values = [v for v in found.groups() if v is not None]
+                    filters.append(Filter(field=target.name, op=op, values=values))  # type: ignore[arg-type]
+                    spans.append((m.start, m.end + found.end()))
+                    break
+        if "age" in numeric and not any(f.field == "age" for f in filters):
+            for pattern, op in V.AGE_PHRASES:
+                found = pattern.search(text)
+                if found:
+                    filters.append(Filter(field="age", op=op, values=list(found.groups())))  # type: ignore[arg-type]
+                    spans.append(found.span())
+                    break
+        return filters, spans
+
+    def _resolve_ambiguity(self, matches: list[Match], previous: SemanticQuery | None) -> tuple[list[Match], Match | None]:
+        """An ambiguous term next to a value of one candidate ("Online channel") means that one."""
+        named = {t.name for m in matches if len(m.targets) == 1 for t in m.targets if t.kind in ("value", "dimension")}
+        if previous is not None:
+            named |= {d.rpartition(".")[2] for d in previous.dimensions} | {f.field for f in previous.filters}
+        out: list[Match] = []
+        for m in matches:
+            if len(m.targets) > 1:
+                chosen = [t for t in m.targets if t.name in named]
+                if len({t.name for t in chosen}) == 1:
+                    out.append(Match(m.start, m.end, m.text, (chosen[0],)))
+                    continue
+                return out, m
+            out.append(m)
+        return out, None
+
+    # --- conversation -------------------------------------------------------------
+
+    def _merge(self, previous: SemanticQuery, parsed: _Parse, text: str) -> SemanticQuery | None:
+        """"按渠道呢?", "only Online", "换成销售额", "and in 2024?", "去掉时间限制", "前5个就行"."""
+        if not (parsed.metrics or parsed.dims or parsed.filters or parsed.time or parsed.limit
+                or V.DROP_TIME.search(text) or V.DROP_FILTERS.search(text) or parsed.shares):
+            return None
+        data = previous.model_dump()
+        if parsed.metrics:
+            adding = bool(V.ADD_DIMENSION.search(text)) and not V.REPLACE_METRIC.search(text)
+            data["metrics"] = _unique([*previous.metrics, *parsed.metrics]) if adding else parsed.metrics
+            data["analysis"] = None
+            data["order_by"] = [o for o in data["order_by"] if o["field"] in data["metrics"]]
+            data["shares"] = [s for s in data["shares"] if s in data["metrics"]]
+        if parsed.dims:
+            data["dimensions"] = _unique([*previous.dimensions, *parsed.dims]) if V.ADD_DIMENSION.search(text) else parsed.dims
+        if V.DROP_FILTERS.search(text):
+            data["filters"] = []
+        if parsed.filters:
+            fields = {f.field for f in parsed.filters}
+            data["filters"] = [f for f in data["filters"] if f["field"] not in fields] + [f.model_dump() for f in parsed.filters]
+        if V.DROP_TIME.search(text):
+            data["time"] = None
+        elif parsed.time is not None:
+            grain = data["time"]["grain"] if data["time"] and parsed.time.grain is None else None
+            data["time"] = {**parsed.time.model_dump(), **({"grain": grain} if grain else {})}
+        if parsed.limit is not None:
+            data["limit"] = parsed.limit
+            metric = (data["metrics"] or [None])[0]
+            data["order_by"] = [o.model_dump() for o in parsed.order_by] or (
+                [{"field": metric, "desc": True}] if metric else data["order_by"])
+        if parsed.shares and data["metrics"]:
+            data["shares"] = [data["metrics"][0]]
+        return SemanticQuery.model_validate(data)
+
+    # --- asking back --------------------------------------------------------------
 
     def _clarify_metric(self, lang: str) -> Plan:
-        popular = ["revenue", "buyers", "new_customers", "repeat_purchase_rate", "cac", "churn_rate"]
-        names = [self.catalog.metrics[n].label.get(lang) for n in popular if n in self.catalog.metrics]
-        return Plan("clarify", lang, candidates=tuple(names), message=Text(
-            zh="我没有找到要看的指标。您想看哪个指标? 例如: " + "、".join(
-                self.catalog.metrics[n].label.zh for n in popular if n in self.catalog.metrics),
-            en="I could not find a metric in the question. Which metric do you mean? For example: " + ", ".join(
-                self.catalog.metrics[n].label.en for n in popular if n in self.catalog.metrics)))
+        popular = [n for n in ["revenue", "buyers", "new_customers", "repeat_purchase_rate", "cac", "churn_rate"]
+                   if n in self.catalog.metrics]
+        return Plan("clarify", lang, candidates=tuple(self.catalog.metrics[n].label.get(lang) for n in popular), message=Text(
+            zh="我没有找到要看的指标。您想看哪个指标? 例如: " + "、".join(self.catalog.metrics[n].label.zh for n in popular),
+            en="I could not find a metric in the question. Which metric do you mean? For example: "
+               + ", ".join(self.catalog.metrics[n].label.en for n in popular)))
 
     def _clarify_ambiguous(self, match: Match, lang: str) -> Plan:
         labels = [self._label(t, lang) for t in match.targets]
-        zh_labels = [self._label(t, "zh") for t in match.targets]
-        en_labels = [self._label(t, "en") for t in match.targets]
         return Plan("clarify", lang, candidates=tuple(labels), message=Text(
-            zh=f"「{match.text}」可以指: {'、'.join(zh_labels)}。请问您指哪一个?",
-            en=f"'{match.text}' can mean: {', '.join(en_labels)}. Which one do you mean?"))
+            zh=f"「{match.text}」可以指: {'、'.join(self._label(t, 'zh') for t in match.targets)}。请问您指哪一个?",
+            en=f"'{match.text}' can mean: {', '.join(self._label(t, 'en') for t in match.targets)}. Which one do you mean?"))
+
+    def _unknown(self, words: list[str], lang: str, *, has_metric: bool) -> Plan:
+        """Close to a catalog term → ask "did you mean"; otherwise outside what we know → refuse."""
+        close = _unique(c for w in words for c in difflib.get_close_matches(w, list(self.index.terms), n=2, cutoff=0.75))
+        shown_zh, shown_en = "、".join(words), ", ".join(words)
+        if close:
+            return Plan("clarify", lang, candidates=tuple(close), message=Text(
+                zh=f"我不认识「{shown_zh}」。您是不是指: {'、'.join(close)}?",
+                en=f"I don't know '{shown_en}'. Did you mean: {', '.join(close)}?"))
+        examples = "、".join(self.catalog.metrics[n].label.zh for n in ["revenue", "new_customers", "cac", "churn_rate"]
+                            if n in self.catalog.metrics)
+        return Plan("refused", lang, message=Text(
+            zh=f"「{shown_zh}」不在指标目录中, 我无法回答, 也不会猜测。我可以回答与客户和销售相关的问题, 例如{examples}。",
+            en=f"'{shown_en}' is not in the metric catalog, so I cannot answer it and will not guess. "
+               "I can answer questions about customers and sales, such as revenue, new customers, CAC or churn."))
 
     def _label(self, target: Target, lang: str) -> str:
         if target.kind == "metric":
@@ -157,10 +277,10 @@ class Planner:
 #: Named analyses asked for by name, when the question names no metric.
 ANALYSIS_WORDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"同期群|cohort|留存矩阵|队列分析|留存分析|留存曲线"), "cohort"),
-    (re.compile(r"\brfm\b|rfm分析|客户分层|价值分层|客户分群"), "rfm"),
+    (re.compile(r"\brfm\b|rfm|客户分层|价值分层|客户分群"), "rfm"),
     (re.compile(r"\babc\b|abc分析|abc分类"), "abc"),
-    (re.compile(r"流失风险|churn risk|at risk|可能流失|快要流失"), "churn_risk"),
-    (re.compile(r"\bclv\b|终身价值|lifetime value|价值最高的客户|最有价值的客户|most valuable customers"), "clv_ranking"),
+    (re.compile(r"流失风险|churn risk|at risk|可能流失|快要流失|即将流失"), "churn_risk"),
+    (re.compile(r"\bclv\b|终身价值|lifetime value|价值最高的客户|最有价值的客户|most valuable customers|高价值客户"), "clv_ranking"),
 ]
 _WHICH_CUSTOMERS = re.compile(r"哪些.*客户|哪些人|客户名单|which customers|list (of )?customers|who are")
 
@@ -177,19 +297,68 @@ def _analysis_for(text: str, values: dict[str, list[str]]) -> str | None:
     return None
 
 
-_BREAKDOWN = re.compile(r"(各|按|分|每个|每一|不同|by|per|each|across)\s*$", re.IGNORECASE)
-
-
-def _is_breakdown(question: str, dim: str, matches: list[Match]) -> bool:
+def _is_breakdown(text: str, dim: str, matches: list[Match]) -> bool:
     for m in matches:
         if any(t.kind == "dimension" and t.name == dim for t in m.targets):
-            if _BREAKDOWN.search(question[max(0, m.start - 6):m.start]):
+            if V.BREAKDOWN_BEFORE.search(text[max(0, m.start - 12):m.start]) or V.BREAKDOWN_AFTER.search(text[m.end:m.end + 6]):
                 return True
     return False
 
 
+_WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z][a-z'\-]*")
+
+
+def _unknown_words(text: str, consumed: list[tuple[int, int]], matches: list[Match]) -> list[tuple[str, bool]]:
+    """Words no rule or term explains; ``True`` when the word would change the meaning.
+
+    A word right after a breakdown marker (按星座), or right before a catalog term
+    as its modifier (竞争对手的销售额, competitor revenue), changes the meaning.
+    """
+    chars = list(text)
+    for s, e in consumed:
+        for i in range(s, min(e, len(chars))):
+            chars[i] = " "
+    rest = "".join(chars)
+    out: list[tuple[str, bool]] = []
+    for m in _WORD.finditer(rest):
+        word, start, end = m.group(), m.start(), m.end()
+        if word.isascii():
+            if word in V.EN_FILLER or len(word) < 3:
+                continue
+            pieces = [(word, start, end)]
+        else:
+            pieces = _strip_filler(word, start)
+        for piece, s, e in pieces:
+            before = text[max(0, s - 12):s]
+            breakdown = bool(V.BREAKDOWN_BEFORE.search(before)) or bool(re.search(r"\b(of|for|from|at)\s+(the\s+)?$", before))
+            j = e
+            while j < len(text) and text[j] in "的 ":
+                j += 1
+            modifier = any(mt.start == j for mt in matches)
+            out.append((piece, breakdown or modifier))
+    return out
+
+
+def _strip_filler(run: str, offset: int) -> list[tuple[str, int, int]]:
+    """The parts of a CJK run left after removing filler words (2+ characters only)."""
+    mask = list(run)
+    for filler in V.ZH_FILLER:
+        for m in re.finditer(re.escape(filler), run):
+            if all(c != " " for c in mask[m.start():m.end()]):
+                for i in range(m.start(), m.end()):
+                    mask[i] = " "
+    out = []
+    for m in re.finditer(r"[^ ]{2,}", "".join(mask)):
+        out.append((m.group(), offset + m.start(), offset + m.end()))
+    return out
+
+
 def _inside(m: Match, spans: list[tuple[int, int]]) -> bool:
     return any(m.start < e and s < m.end for s, e in spans)
+
+
+def _inside_spans(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(span[0] < e and s < span[1] for s, e in spans)
 
 
 def _unique(items: object) -> list[str]:

@@ -47,6 +47,7 @@ class Answer:
     clauses: list[str] = field(default_factory=list)
     truncated: bool = False
     elapsed_ms: float = 0.0
+    error_code: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +77,9 @@ class ChatBI:
                             candidates=list(plan.candidates))
         else:
             answer = self.run(plan.query, question=question, lang=lang)
+            if answer.status == "error" and answer.error_code is not None and 200 <= answer.error_code < 310:
+                answer.status = "clarify"  # a plan the catalog cannot answer as asked: ask, don't fail
+            answer.clauses += [n.get(lang) for n in plan.notes]
         if session is not None:
             session.record(question, answer.status, plan.query if answer.status == "ok" else None)
         answer.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -94,7 +98,7 @@ class ChatBI:
             result = self.engine.execute(guarded)
         except UserError as exc:
             return Answer("error", question, lang, semantic_query=query.model_dump(mode="json", exclude_defaults=True),
-                          message=exc.message(lang), candidates=list(exc.suggestions))
+                          message=exc.message(lang), candidates=list(exc.suggestions), error_code=exc.code)
         rows = [list(r) for r in result.rows]
         return Answer(
             "ok", question, lang,

@@ -94,6 +94,11 @@ RANGE_RULES: list[tuple[str, Builder]] = [
     (r"(20\d{2})\s*年(?:度)?", lambda m, _: _year(int(m[1]))),  # 2025年
     (r"(?:in|for|during|of|year)\s+(20\d{2})\b", lambda m, _: _year(int(m[1]))),  # in 2025
     (r"\b(20\d{2})\b", lambda m, _: _year(int(m[1]))),  # 2025
+    (r"(?:第\s*)?([一二三四1-4])\s*季度", lambda m, as_of: _quarter(as_of.year, _Q[m[1]])),  # 第三季度 (as-of year)
+    (r"\bq([1-4])\b", lambda m, as_of: _quarter(as_of.year, int(m[1]))),  # Q3
+    (r"(?<![\d个])(1[0-2]|[1-9])\s*月份?(?!\d)", lambda m, as_of: _month(as_of.year, int(m[1]))),  # 3月份 (as-of year)
+    (r"上半年", lambda m, as_of: {"start": dt.date(as_of.year, 1, 1), "end": dt.date(as_of.year, 6, 30)}),
+    (r"下半年", lambda m, as_of: {"start": dt.date(as_of.year, 7, 1), "end": dt.date(as_of.year, 12, 31)}),
     (rf"(?:最近|近|过去|最近的)\s*{_N}\s*(?:天|日)", lambda m, _: {"relative": "last_n_days", "n": cn_number(m[1])}),
     (rf"(?:最近|近|过去)\s*{_N}\s*(?:个)?(?:周|星期)", lambda m, _: {"relative": "last_n_weeks", "n": cn_number(m[1])}),
     (rf"(?:最近|近|过去)\s*{_N}\s*个?月", lambda m, _: {"relative": "last_n_months", "n": cn_number(m[1])}),

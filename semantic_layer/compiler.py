@@ -95,6 +95,10 @@ def compile_query(
     select, owner = _combine(plan, ctes)
     for metric in metrics:
         select = select.select(_metric_expr(metric, catalog, owner).as_(metric.name))
+    for name in query.shares:  # share of the total over all result rows, before any LIMIT
+        value = _metric_expr(catalog.metric(name), catalog, owner)
+        total = exp.Window(this=exp.Sum(this=value.copy()))
+        select = select.select(_ratio(value, total).as_(f"{name}_share"))
     select = _finish(plan, select, metrics)
     columns = _output_columns(plan, metrics)
     lineage = Lineage(
@@ -181,10 +185,15 @@ def _choose_variant(metric: SimpleMetric, plan: _Plan) -> tuple[str, Agg, str]:
             return model, agg, expr
     missing = next(ref for ref in needed if not catalog.can_reach(metric.model, ref))
     label = catalog.find_dimension(missing).label
+    usable = [d for m in catalog.join_paths(metric.model) for d in catalog.model(m).dimensions
+              if d.type == "categorical" and d.values and "pii" not in d.tags]
+    zh = "、".join(d.label.zh for d in usable[:6]) or "时间"
+    en = ", ".join(d.label.en for d in usable[:6]) or "time"
     raise UserError(
         301,
-        f"指标「{metric.label.zh}」不能按「{label.zh}」拆分或筛选",
-        f"metric '{metric.label.en}' cannot be broken down or filtered by '{label.en}'",
+        f"指标「{metric.label.zh}」不能按「{label.zh}」拆分或筛选; 可以按: {zh}",
+        f"metric '{metric.label.en}' cannot be broken down or filtered by '{label.en}'; it can be by: {en}",
+        [d.name for d in usable[:6]],
     )
 
 
@@ -494,7 +503,7 @@ def _ratio(num: exp.Expression, den: exp.Expression) -> exp.Expression:
 
 def _finish(plan: _Plan, select: exp.Select, metrics: list[Metric]) -> exp.Select:
     """Metric filters, ORDER BY and LIMIT over the output columns."""
-    outputs = plan.key_names + [m.name for m in metrics]
+    outputs = plan.key_names + [m.name for m in metrics] + [f"{n}_share" for n in plan.query.shares]
     if plan.metric_filters:
         wrapped = exp.select("*").from_(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("result"))))
         conds = [_metric_condition(f) for f in plan.metric_filters]
@@ -553,6 +562,9 @@ def _output_columns(plan: _Plan, metrics: list[Metric]) -> tuple[OutputColumn, .
         cols.append(OutputColumn(plan.grain.value, "time", _GRAIN_LABEL[plan.grain], "date"))
     for m in metrics:
         cols.append(OutputColumn(m.name, "metric", m.label, m.format.kind, m.format.unit, m.format.decimals))
+    for name in plan.query.shares:
+        label = plan.catalog.metric(name).label
+        cols.append(OutputColumn(f"{name}_share", "metric", Text(zh=f"{label.zh}占比", en=f"Share of {label.en}"), "percent"))
     return tuple(cols)
 
 
