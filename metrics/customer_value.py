@@ -31,11 +31,16 @@ SELECT customer_id,
   (SUM(amount) - arg_min(amount, order_date)) / NULLIF(COUNT(*) - 1, 0) AS repeat_mean
 FROM days
 GROUP BY customer_id
+ORDER BY customer_id
 """
 
 
 def build(read: Callable[[str], pd.DataFrame], as_of: dt.date, params: dict[str, float | int | str]) -> pd.DataFrame:
-    """Fit the models on the warehouse and score every customer as of ``as_of``."""
+    """Fit the models on the warehouse and score every customer as of ``as_of``.
+
+    Rows come ordered by customer id: the optimiser's path (and the last digits
+    of the fit) depend on row order, and a rebuild must give the same numbers.
+    """
     raw = read(SUMMARY_SQL.format(as_of=as_of.isoformat()))
     summary = pd.DataFrame({
         "customer": raw["customer_id"].to_numpy(),
@@ -49,11 +54,12 @@ def build(read: Callable[[str], pd.DataFrame], as_of: dt.date, params: dict[str,
     scored = score_customers(summary, models, horizon_months=int(params.get("horizon_months", 12)),
                              discount_rate=float(params.get("annual_discount_rate", 0.10)), unit="week")
     days = raw["days_since_last_purchase"].to_numpy()
-    p_alive = scored["p_alive"].to_numpy()
+    # Bands from the value shown, so a customer shown at 0.3 is never labelled High.
+    p_alive = scored["p_alive"].to_numpy().round(6)
     high, low = float(params.get("high_risk_below_p_alive", 0.3)), float(params.get("low_risk_from_p_alive", 0.7))
     return pd.DataFrame({
         "customer_id": raw["customer_id"].to_numpy(),
-        "p_alive": p_alive.round(6),
+        "p_alive": p_alive,
         "expected_purchases": scored["expected_purchases"].to_numpy().round(6),
         "expected_spend": scored["expected_spend"].to_numpy().round(2),
         "clv": scored["clv"].to_numpy().round(2),

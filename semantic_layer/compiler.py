@@ -185,8 +185,9 @@ def _choose_variant(metric: SimpleMetric, plan: _Plan) -> tuple[str, Agg, str]:
             return model, agg, expr
     missing = next(ref for ref in needed if not catalog.can_reach(metric.model, ref))
     label = catalog.find_dimension(missing).label
+    valued = {d.name for _, d in catalog.dimensions() if d.values}  # conformed dims share their values
     usable = [d for m in catalog.join_paths(metric.model) for d in catalog.model(m).dimensions
-              if d.type == "categorical" and d.values and "pii" not in d.tags]
+              if d.type == "categorical" and d.name in valued and "pii" not in d.tags]
     zh = "、".join(d.label.zh for d in usable[:6]) or "时间"
     en = ", ".join(d.label.en for d in usable[:6]) or "time"
     raise UserError(

@@ -176,3 +176,18 @@ def test_installed_entry_point_runs(demo_db: Path, tmp_path: Path) -> None:
     answer = json.loads(out.stdout)
     assert answer["status"] == "ok"
     assert [r[0] for r in answer["rows"]] == ["2025-10-01", "2025-11-01", "2025-12-01"]
+
+
+def test_clv_fit_is_mounted_on_the_main_command(tmp_path: Path) -> None:
+    """`chatbi clv fit` on the raw CDNOW sample reproduces the published BG/NBD fit."""
+    cdnow = Path(__file__).resolve().parent.parent / "fixtures" / "cdnow" / "CDNOW_sample.txt"
+    result = runner.invoke(app, [
+        "clv", "fit", str(cdnow), "--sep", "whitespace", "--names", "master_id,customer_id,date,cds,amount",
+        "--customer-col", "customer_id", "--date-col", "date", "--amount-col", "amount",
+        "--calibration-end", "1997-09-30", "--date-format", "%Y%m%d", "--json"])
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(result.stdout)
+    assert fit["customers"] == 2357
+    assert fit["bgnbd"]["r"] == pytest.approx(0.2426, abs=1e-3)
+    assert fit["bgnbd"]["loglik"] == pytest.approx(-9582.43, abs=0.05)
+    assert fit["gamma_gamma"]["p"] == pytest.approx(6.25, abs=0.01)

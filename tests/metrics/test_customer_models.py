@@ -21,7 +21,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from assistant.service import ChatBI
+from assistant.service import Answer, ChatBI
 from metrics.clv import fit_clv_models, score_customers
 from metrics.customer_value import SUMMARY_SQL, build
 from semantic_layer.engine import DuckDBEngine
@@ -163,9 +163,8 @@ def expected_rfm(completed: pd.DataFrame) -> pd.DataFrame:
     return rfm_pandas(completed, AS_OF)
 
 
-def run(bi: ChatBI, query: dict, lang: str = "zh"):
-    answer = bi.run(SemanticQuery.model_validate(query), lang=lang)
-    return answer
+def run(bi: ChatBI, query: dict, lang: str = "zh") -> Answer:
+    return bi.run(SemanticQuery.model_validate(query), lang=lang)
 
 
 def read_table(engine: DuckDBEngine, sql: str) -> pd.DataFrame:
@@ -206,7 +205,8 @@ def assert_rfm_equal(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("n", [0, 1, 4, 5, 6, 9, 11, 23, 10_007])
 def test_reference_ntile_matches_sql_ntile(n: int) -> None:
-    want = [row[0] for row in duckdb.sql(f"SELECT NTILE(5) OVER (ORDER BY i) FROM range({n}) t(i) ORDER BY i").fetchall()]
+    sql = f"SELECT NTILE(5) OVER (ORDER BY i) FROM range({n}) t(i) ORDER BY i"
+    want = [row[0] for row in duckdb.sql(sql).fetchall()]
     assert ntile(n).tolist() == want
 
 
@@ -401,7 +401,8 @@ def test_clv_summary_sql_matches_pandas(clv_built, completed: pd.DataFrame) -> N
     for col in ("repeat_days", "span_days", "age_days", "days_since_last_purchase"):
         got, exp_ = raw[col].to_numpy(np.int64), want[col].to_numpy(np.int64)
         bad = np.flatnonzero(got != exp_)
-        assert bad.size == 0, f"{col}: customers {want['customer_id'].to_numpy()[bad[:5]]} got {got[bad[:5]]} want {exp_[bad[:5]]}"
+        ids = want["customer_id"].to_numpy()[bad[:5]]
+        assert bad.size == 0, f"{col}: customers {ids} got {got[bad[:5]]} want {exp_[bad[:5]]}"
     np.testing.assert_allclose(raw["historical_clv"].astype(np.float64), want["historical_clv"], rtol=0, atol=1e-6)
     got_mean = raw["repeat_mean"].astype(np.float64).to_numpy()
     want_mean = want["repeat_mean"].to_numpy(np.float64)
