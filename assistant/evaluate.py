@@ -140,7 +140,8 @@ def _norm(value: Any) -> str:
         number = float(value)
         if math.isnan(number):
             return "nan"
-        return f"{number:.6g}"
+        # Answers carry 6 decimals (JSON); round both sides alike before 6 significant digits.
+        return f"{round(number, 6):.6g}"
     text = str(value)
     if len(text) >= 10 and text[4] == "-" and text[7] == "-":
         return text[:10]

@@ -56,6 +56,7 @@ class _Parse:
     time: TimeSpec | None
     order_by: list[OrderBy]
     limit: int | None
+    desc: bool
     shares: bool
     unknown: list[tuple[str, bool]]  # (word, changes the meaning)
     ambiguous: Match | None
@@ -81,26 +82,47 @@ class Planner:
                 zh="请用业务语言提问, 我不执行粘贴的 SQL。本次没有执行任何操作。",
                 en="Please ask in business terms; I do not run pasted SQL. Nothing was executed."))
 
+        if V.SET_VALUE.search(text):
+            return Plan("refused", lang, message=Text(
+                zh="我只能查询和分析数据, 不能修改数据。本次没有执行任何操作。",
+                en="I can only read and analyse data; I cannot change it. Nothing was executed."))
+        if V.ACTION_REQUEST.search(text):
+            return Plan("refused", lang, message=Text(
+                zh="我可以分析客户并给出策略建议, 但不能发送消息、优惠券或执行营销动作。本次没有执行任何操作。",
+                en="I can analyse customers and suggest actions, but I cannot send messages, coupons or run campaigns. "
+                   "Nothing was executed."))
+        if V.COMPETITOR.search(text):
+            return Plan("refused", lang, message=Text(
+                zh="数仓里只有本公司的数据, 没有竞争对手的数据, 我不会猜测。",
+                en="The warehouse holds only our own data, nothing about competitors, and I will not guess."))
+
         parsed = self._parse(question, text, as_of, previous)
-        follow_up = previous is not None and (bool(V.FOLLOW_UP.search(text)) or not parsed.metrics)
+        follow_up = previous is not None and (
+            bool(V.FOLLOW_UP.search(text)) or bool(V.REPLACE_METRIC.search(text)) or not parsed.metrics)
         if parsed.ambiguous is not None:
             return self._clarify_ambiguous(parsed.ambiguous, lang)
-        blocking = [w for w, blocks in parsed.unknown if blocks]
-        if blocking:
-            return self._unknown(blocking, lang, has_metric=bool(parsed.metrics))
+        missing_dims = [w for w, role in parsed.unknown if role == "breakdown"]
+        if missing_dims:
+            return self._no_such_dimension(missing_dims, lang)
+        modifiers = [w for w, role in parsed.unknown if role == "modifier"]
+        if modifiers:
+            return self._unknown(modifiers, lang, metric_like=any(V.METRIC_LIKE.search(w) for w in modifiers))
         notes = tuple(Text(zh=f"已忽略无法识别的词: {w}", en=f"Ignored a word I do not know: {w}") for w, _ in parsed.unknown)
 
         if follow_up and previous is not None:
             query = self._merge(previous, parsed, text)
             if query is not None:
                 return Plan("ok", lang, query=query, notes=notes)
+        name = _analysis_for(text, {f.field: f.values for f in parsed.filters})
+        counts = {"customer_count", "segment_customers", "valued_customers"}
+        asked = name is not None and bool(V.ANALYSIS_ASKED.search(text)) and set(parsed.metrics) <= counts
+        if name is not None and (not parsed.metrics or asked):
+            return Plan("ok", lang, notes=notes, query=SemanticQuery(
+                analysis=name, filters=parsed.filters, time=parsed.time, limit=parsed.limit))
         if not parsed.metrics:
-            name = _analysis_for(text, {f.field: f.values for f in parsed.filters})
-            if name is not None:
-                return Plan("ok", lang, notes=notes, query=SemanticQuery(
-                    analysis=name, filters=parsed.filters, time=parsed.time, limit=parsed.limit))
-            if parsed.unknown:
-                return self._unknown([w for w, _ in parsed.unknown], lang, has_metric=False)
+            words = [w for w, _ in parsed.unknown]
+            if words and not any(V.METRIC_LIKE.search(w) for w in words) and not V.VAGUE.search(text):
+                return self._unknown(words, lang, metric_like=False)
             return self._clarify_metric(lang)
         query = SemanticQuery(
             metrics=parsed.metrics, dimensions=parsed.dims, time=parsed.time, filters=parsed.filters,
@@ -114,12 +136,13 @@ class Planner:
     def _parse(self, question: str, text: str, as_of: dt.date, previous: SemanticQuery | None) -> _Parse:
         found = self.index.find(question)
         # A catalog term that spells a time phrase (近一年销售额) is the term, not a time.
-        time = parse_time(question, as_of, blocked=[(m.start, m.end) for m in found if m.end - m.start >= 4])
+        time = parse_time(question, as_of, blocked=[(m.start, m.end) for m in found if m.end - m.start >= 3])
         matches = [m for m in found if not _inside(m, time.spans)]
         numeric, numeric_spans = self._numeric_filters(text, matches)
         matches = [m for m in matches if not _inside(m, numeric_spans)]
         matches, ambiguous = self._resolve_ambiguity(matches, previous)
 
+        matches = _drop_qualifiers(text, matches)
         metrics = _unique(t.name for m in matches for t in m.targets if t.kind == "metric")
         values: dict[str, list[str]] = {}
         excluded: set[str] = set()
@@ -134,12 +157,17 @@ class Planner:
         dims = [d for d in _unique(t.name for m in matches for t in m.targets if t.kind == "dimension")
                 if d not in values or _is_breakdown(text, d, matches)]
         dims = [d for d in dims if d not in {f.field for f in numeric} or _is_breakdown(text, d, matches)]
+        if V.EACH_VALUE.search(text):  # "华东和华南各自的销售额": one row per named value
+            dims = _unique([*dims, *(d for d, v in values.items() if len(v) > 1)])
         filters = [Filter(field=d, op=("not_in" if d in excluded else ("in" if len(v) > 1 else "=")), values=list(v))
                    for d, v in values.items()]
         filters += numeric
+        if not metrics and V.COUNT_WORDS.search(text):  # "重要价值客户有多少个", "今年成交了多少单"
+            metrics = ["order_count" if V.ORDER_WORDS.search(text) else "customer_count"]
 
         order_by: list[OrderBy] = []
         limit: int | None = None
+        desc = True
         top, bottom = V.TOP_N.search(text), V.BOTTOM_N.search(text)
         ranked = top or bottom
         if ranked and not _inside_spans(ranked.span(), time.spans):
@@ -149,12 +177,44 @@ class Planner:
             limit, desc = 1, not (V.SUPERLATIVE_BOTTOM.search(text) and not V.SUPERLATIVE_TOP.search(text))
         if limit is not None and metrics:
             order_by = [OrderBy(field=metrics[0], desc=desc)]
+            # "销售额最高的5个客户" / "top 10 customers": rank customers themselves.
+            if ranked and not dims and re.match(r"\s*(客户|顾客|会员|customers?)", text[ranked.end():ranked.end() + 10]):
+                dims = ["customer_id"]
+        metrics = self._count_metric_for(metrics, [*dims, *(f.field for f in filters)])
 
         consumed = list(time.spans) + numeric_spans + [(m.start, m.end) for m in found]
         if ranked:
             consumed.append(ranked.span())
-        return _Parse(metrics, dims, filters, time.spec, order_by, limit, bool(V.SHARE.search(text)),
+        return _Parse(metrics, dims, filters, self._snapshot_time(metrics, time.spec), order_by, limit, desc,
+                      bool(V.SHARE.search(text)),
                       _unknown_words(text, consumed, matches), ambiguous)
+
+    def _snapshot_time(self, metrics: list[str], time: TimeSpec | None) -> TimeSpec | None:
+        """"近一年购买频次大于5的客户": RFM already covers the last 365 days; the phrase restates it."""
+        if time is None or not metrics:
+            return time
+        snapshot = all(
+            getattr(m, "time", None) is None and getattr(m, "model", None) is not None
+            and self.catalog.models[m.model].default_time is None  # type: ignore[union-attr]
+            for m in (self.catalog.metrics[n] for n in metrics))
+        rolling_year = (time.relative, time.n) in {("last_n_years", 1), ("last_n_days", 365), ("last_n_months", 12)}
+        return None if snapshot and rolling_year and time.grain is None else time
+
+    def _count_metric_for(self, metrics: list[str], fields: list[str]) -> list[str]:
+        """Customers counted by an RFM or churn field are that model's customers, not all registrations.
+
+        "各RFM分群的客户数" counts segmented customers (no "unsegmented" row); the
+        model's own count metric says so in the catalog.
+        """
+        if "customer_count" not in metrics:
+            return metrics
+        homes = {m for m, d in self.catalog.dimensions() if d.name in fields and m != "customers"}
+        homes = {m for m in homes if (p := self.catalog.models[m].primary) is not None and p.name == "customer"}
+        counts = [m for m in self.catalog.simple_metrics()
+                  if m.model in homes and m.agg == "count" and not m.filter and m.expr == "1"]
+        if len(homes) != 1 or len(counts) != 1:
+            return metrics
+        return [counts[0].name if n == "customer_count" else n for n in metrics]
 
     def _numeric_filters(self, text: str, matches: list[Match]) -> tuple[list[Filter], list[tuple[int, int]]]:
         """"订单金额大于1000" → order_amount > 1000; "30岁以下" → age < 30."""
@@ -172,7 +232,13 @@ class Planner:
                     filters.append(Filter(field=target.name, op=op, values=values))  # type: ignore[arg-type]
                     spans.append((m.start, m.end + found.end()))
                     break
-        if "age" in numeric and not any(f.field == "age" for f in filters):
+        money = V.MONEY_CONDITION.search(text)
+        amount = next((d.name for _, d in self.catalog.dimensions() if d.type == "numeric" and d.format == "currency"
+                       and d.name == "order_amount"), None)
+        if money and amount and not filters:
+            filters.append(Filter(field=amount, op=V.MONEY_OPS[money.group(1).lower()], values=[money.group(2)]))  # type: ignore[arg-type]
+            spans.append(money.span())
+        if "age" in numeric and not any(f.field == "age" for f in filters) and not money:
             for pattern, op in V.AGE_PHRASES:
                 found = pattern.search(text)
                 if found:
@@ -221,13 +287,17 @@ class Planner:
         if V.DROP_TIME.search(text):
             data["time"] = None
         elif parsed.time is not None:
-            grain = data["time"]["grain"] if data["time"] and parsed.time.grain is None else None
-            data["time"] = {**parsed.time.model_dump(), **({"grain": grain} if grain else {})}
+            new = parsed.time.model_dump(exclude_none=True)
+            old = data["time"] or {}
+            if set(new) == {"grain"}:  # "按季度看": same range, new grain
+                data["time"] = {**old, "grain": new["grain"]}
+            else:
+                data["time"] = {**new, **({"grain": old["grain"]} if old.get("grain") and "grain" not in new else {})}
         if parsed.limit is not None:
             data["limit"] = parsed.limit
             metric = (data["metrics"] or [None])[0]
             data["order_by"] = [o.model_dump() for o in parsed.order_by] or (
-                [{"field": metric, "desc": True}] if metric else data["order_by"])
+                [{"field": metric, "desc": parsed.desc}] if metric else data["order_by"])
         if parsed.shares and data["metrics"]:
             data["shares"] = [data["metrics"][0]]
         return SemanticQuery.model_validate(data)
@@ -248,10 +318,25 @@ class Planner:
             zh=f"「{match.text}」可以指: {'、'.join(self._label(t, 'zh') for t in match.targets)}。请问您指哪一个?",
             en=f"'{match.text}' can mean: {', '.join(self._label(t, 'en') for t in match.targets)}. Which one do you mean?"))
 
-    def _unknown(self, words: list[str], lang: str, *, has_metric: bool) -> Plan:
-        """Close to a catalog term → ask "did you mean"; otherwise outside what we know → refuse."""
+    def _no_such_dimension(self, words: list[str], lang: str) -> Plan:
+        """"按星座看销售额": a breakdown the catalog does not have is refused, with what exists."""
+        dims = [d for _, d in self.catalog.dimensions() if d.type == "categorical" and d.values and "pii" not in d.tags]
+        names_zh = "、".join(_unique(d.label.zh for d in dims[:12]))
+        names_en = ", ".join(_unique(d.label.en for d in dims[:12]))
+        shown_zh, shown_en = "、".join(words), ", ".join(words)
+        return Plan("refused", lang, candidates=tuple(_unique(d.label.get(lang) for d in dims[:12])), message=Text(
+            zh=f"指标目录里没有「{shown_zh}」这个维度, 我不会猜测。可以按这些维度拆分: {names_zh}。",
+            en=f"The catalog has no dimension '{shown_en}', and I will not guess. You can break down by: {names_en}."))
+
+    def _unknown(self, words: list[str], lang: str, *, metric_like: bool) -> Plan:
+        """Close to a catalog term, or metric-like → ask; otherwise outside what we know → refuse."""
         close = _unique(c for w in words for c in difflib.get_close_matches(w, list(self.index.terms), n=2, cutoff=0.75))
         shown_zh, shown_en = "、".join(words), ", ".join(words)
+        if metric_like and not close:
+            plan = self._clarify_metric(lang)
+            return Plan("clarify", lang, candidates=plan.candidates, message=Text(
+                zh=f"指标目录里没有「{shown_zh}」。" + (plan.message.zh if plan.message else ""),
+                en=f"The catalog has no metric '{shown_en}'. " + (plan.message.en if plan.message else "")))
         if close:
             return Plan("clarify", lang, candidates=tuple(close), message=Text(
                 zh=f"我不认识「{shown_zh}」。您是不是指: {'、'.join(close)}?",
@@ -305,11 +390,11 @@ def _is_breakdown(text: str, dim: str, matches: list[Match]) -> bool:
     return False
 
 
-_WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z][a-z'\-]*")
+_WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z][a-z\-]*(?:'[a-z]+)?")
 
 
-def _unknown_words(text: str, consumed: list[tuple[int, int]], matches: list[Match]) -> list[tuple[str, bool]]:
-    """Words no rule or term explains; ``True`` when the word would change the meaning.
+def _unknown_words(text: str, consumed: list[tuple[int, int]], matches: list[Match]) -> list[tuple[str, str]]:
+    """Words no rule or term explains, with their role: breakdown, modifier or loose.
 
     A word right after a breakdown marker (按星座), or right before a catalog term
     as its modifier (竞争对手的销售额, competitor revenue), changes the meaning.
@@ -319,7 +404,7 @@ def _unknown_words(text: str, consumed: list[tuple[int, int]], matches: list[Mat
         for i in range(s, min(e, len(chars))):
             chars[i] = " "
     rest = "".join(chars)
-    out: list[tuple[str, bool]] = []
+    out: list[tuple[str, str]] = []
     for m in _WORD.finditer(rest):
         word, start, end = m.group(), m.start(), m.end()
         if word.isascii():
@@ -335,7 +420,28 @@ def _unknown_words(text: str, consumed: list[tuple[int, int]], matches: list[Mat
             while j < len(text) and text[j] in "的 ":
                 j += 1
             modifier = any(mt.start == j for mt in matches)
-            out.append((piece, breakdown or modifier))
+            out.append((piece, "breakdown" if breakdown else ("modifier" if modifier else "loose")))
+    return out
+
+
+def _drop_qualifiers(text: str, matches: list[Match]) -> list[Match]:
+    """"Social Media customers", "tier 2 cities": a word right after a value qualifies it.
+
+    A dimension named right after a value (no breakdown marker) and a metric word
+    right after a value while another metric is asked are not separate requests.
+    """
+    metrics = [m for m in matches if any(t.kind == "metric" for t in m.targets)]
+    out: list[Match] = []
+    for i, m in enumerate(matches):
+        prev = matches[i - 1] if i else None
+        after_value = prev is not None and any(t.kind == "value" for t in prev.targets) and 0 <= m.start - prev.end <= 1
+        kind = m.targets[0].kind if len(m.targets) == 1 else None
+        if after_value and kind == "dimension" and not V.BREAKDOWN_BEFORE.search(text[max(0, m.start - 12):m.start]):
+            continue
+        if after_value and kind == "metric" and len(metrics) > 1:
+            metrics.remove(m)
+            continue
+        out.append(m)
     return out
 
 

@@ -44,6 +44,7 @@ class TermIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.terms: dict[str, set[Target]] = {}
+        self._plurals: dict[str, set[Target]] = {}
         for m in catalog.metrics.values():
             if "helper" in m.tags:
                 continue
@@ -54,6 +55,8 @@ class TermIndex:
             self._add(Target("dimension", d.name), [d.name, d.label.zh, d.label.en, *d.synonyms.all()])
             for v in d.values:
                 self._add(Target("value", d.name, v.value), [v.value, v.label.zh, v.label.en, *v.synonyms.all()])
+        for plural, targets in self._plurals.items():
+            self.terms.setdefault(plural, targets)  # never overrides a real synonym
         for amb in catalog.project.ambiguous:
             targets = set()
             for c in amb.candidates:
@@ -71,6 +74,10 @@ class TermIndex:
             # snake_case names also match as words: "order_count" ~ "order count"
             if "_" in w:
                 self.terms.setdefault(w.replace("_", " "), set()).add(target)
+            # English plurals of dimension words: "categories", "products", "channels".
+            if target.kind == "dimension" and w.isascii() and w[-1:].isalpha() and not w.endswith("s"):
+                plural = w[:-1] + "ies" if w.endswith("y") else w + "s"
+                self._plurals.setdefault(plural, set()).add(target)
 
     def find(self, question: str) -> list[Match]:
         """Non-overlapping matches, longest first; ASCII terms match whole words only."""

@@ -93,7 +93,7 @@ RANGE_RULES: list[tuple[str, Builder]] = [
     (r"(?:from|between)\s+(\d{4})\s+(?:to|and)\s+(\d{4})", lambda m, _: {"start": dt.date(int(m[1]), 1, 1), "end": dt.date(int(m[2]), 12, 31)}),
     (r"(20\d{2})\s*年(?:度)?", lambda m, _: _year(int(m[1]))),  # 2025年
     (r"(?:in|for|during|of|year)\s+(20\d{2})\b", lambda m, _: _year(int(m[1]))),  # in 2025
-    (r"\b(20\d{2})\b", lambda m, _: _year(int(m[1]))),  # 2025
+    (r"\b(20\d{2})\b(?!\s*(?:元|块|yuan|rmb|cny|单|个|人|位))", lambda m, _: _year(int(m[1]))),  # 2025 (not "2000 yuan")
     (r"(?:第\s*)?([一二三四1-4])\s*季度", lambda m, as_of: _quarter(as_of.year, _Q[m[1]])),  # 第三季度 (as-of year)
     (r"\bq([1-4])\b", lambda m, as_of: _quarter(as_of.year, int(m[1]))),  # Q3
     (r"(?<![\d个])(1[0-2]|[1-9])\s*月份?(?!\d)", lambda m, as_of: _month(as_of.year, int(m[1]))),  # 3月份 (as-of year)
@@ -129,7 +129,7 @@ GRAIN_RULES: list[tuple[str, Grain]] = [
     (r"每周|按周|逐周|周度|weekly|by week|per week|each week", Grain.week),
     (r"每个?月|按月|逐月|月度|各月|分月|monthly|by month|per month|each month|month by month|month over month", Grain.month),
     (r"每个?季度|按季度?|逐季|季度走势|分季度|各季度|quarterly|by quarter|per quarter|each quarter", Grain.quarter),
-    (r"每年|按年|逐年|年度走势|分年|各年|yearly|annually|by year|per year|each year|year over year", Grain.year),
+    (r"每年|按年(?!龄)|逐年|年度走势|分年(?!龄)|各年(?!龄)|yearly|annually|by year|per year|each year|year over year", Grain.year),
     (r"趋势|走势|变化情况|变化|trend|over time|time series", Grain.month),
 ]
 
