@@ -187,11 +187,15 @@ def ask(
     session: Optional[str] = typer.Option(None, "--session", help="conversation id for follow-ups / 会话 ID"),
     lang: Optional[str] = typer.Option(None, "--lang", help="zh | en (default: the question's language)"),
     catalog_dir: Optional[Path] = CatalogOption,
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="also write a one-page HTML report (chart, table, narrative, suggestions, "
+        "definitions) / 同时生成 HTML 报告"),
 ) -> None:
     """Ask a question / 提问."""
     from .service import Answer, ChatBI
     from .session import SessionStore
 
+    bi: Optional[ChatBI] = None  # kept for --report's column labels
     try:
         bi = ChatBI(db, catalog_dir=catalog_dir, as_of=_as_of(as_of))
         store = SessionStore()
@@ -205,8 +209,27 @@ def ask(
         _print_json(answer.to_json())
     else:
         _print_answer(answer)
+    if report is not None:
+        _write_report(answer, report, bi)
     if answer.status == "error":
         raise typer.Exit(1)
+
+
+def _write_report(answer: Any, path: Path, bi: Any) -> None:
+    """The --report file; labels and formats come from the answer's compiled columns."""
+    from .report import write_report
+
+    columns: tuple[Any, ...] = ()
+    if bi is not None and answer.status == "ok":
+        try:
+            columns = bi.output_columns(answer)
+        except UserError:
+            columns = ()
+    try:
+        write_report(answer, path, columns)
+    except OSError as exc:
+        _fail(UserError(224, f"无法写入报告 {path}: {exc}", f"cannot write report {path}: {exc}"), 1)
+    typer.echo(f"报告已写入 / report written: {path}", err=True)
 
 
 @app.command("eval")
@@ -239,6 +262,63 @@ def evaluate(
             typer.echo(line)
     if report.accuracy < 1.0:
         raise typer.Exit(1)
+
+
+#: Streamlit flags for serving (NOTES: production flags); the address comes from --host.
+SERVE_FLAGS = {
+    "server.headless": "true",
+    "server.fileWatcherType": "none",
+    "server.runOnSave": "false",
+    "client.toolbarMode": "viewer",
+    "client.showErrorDetails": "type",
+    "browser.gatherUsageStats": "false",
+}
+
+
+def serve_command(db: Path, port: int, host: str, role: str, catalog_dir: Optional[Path],
+                  suite: Optional[Path], lang: str) -> tuple[list[str], dict[str, str]]:
+    """The ``streamlit run`` argv and environment ``chatbi serve`` executes."""
+    app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    argv = [sys.executable, "-m", "streamlit", "run", str(app_file),
+            "--server.address", host, "--server.port", str(port)]
+    for key, value in SERVE_FLAGS.items():
+        argv += [f"--{key}", value]
+    env = {**os.environ, "CHATBI_DB": str(db.resolve()), "CHATBI_ROLE": role, "CHATBI_LANG": lang}
+    if catalog_dir is not None:
+        env["CHATBI_CATALOG"] = str(catalog_dir.resolve())
+    if suite is not None:
+        env["CHATBI_SUITE"] = str(suite.resolve())
+    return argv, env
+
+
+@app.command()
+def serve(
+    db: Path = DbOption,
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="port / 端口"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
+    role: Optional[str] = typer.Option(
+        None, "--role", help="admin | manager | business (default: admin on 127.0.0.1, business otherwise) / 角色"),
+    catalog_dir: Optional[Path] = CatalogOption,
+    suite: Optional[Path] = typer.Option(None, "--suite", help="golden suite the Admin page runs and promotes to"),
+    lang: str = typer.Option("zh", "--lang", help="default UI language zh | en"),
+) -> None:
+    """Serve the web app (chat, metric catalog, admin, data) / 启动网页应用."""
+    if role is None:
+        role = "admin" if host in ("127.0.0.1", "localhost", "::1") else "business"
+    if role not in ("admin", "manager", "business"):
+        _fail(UserError(224, f"--role 只能是 admin、manager 或 business, 收到 '{role}'",
+                        f"--role must be admin, manager or business, got '{role}'"), 2)
+    if lang not in ("zh", "en"):
+        _fail(UserError(225, f"--lang 只能是 zh 或 en, 收到 '{lang}'", f"--lang must be zh or en, got '{lang}'"), 2)
+    if not db.exists():
+        from warehouse.demo import build_demo
+
+        typer.echo(f"找不到 {db}, 正在生成演示数仓 / {db} not found, building the demo warehouse…")
+        build_demo(db)
+    argv, env = serve_command(db, port, host, role, catalog_dir, suite, lang)
+    typer.echo(f"ChatBI → http://{host}:{port}  (role={role}, db={db})")
+    sys.stdout.flush()
+    os.execve(argv[0], argv, env)  # Streamlit takes over this process: signals reach it directly
 
 
 def _print_answer(answer: Any) -> None:

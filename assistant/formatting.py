@@ -71,12 +71,16 @@ def format_change(current: float, previous: float, col: OutputColumn, lang: str)
     """
     if col.format == "percent":
         diff = (current - previous) * 100
+        if round(abs(diff), 1) == 0:
+            return "持平" if lang == "zh" else "unchanged"
         if lang == "zh":
             return f"{'上升' if diff >= 0 else '下降'} {abs(diff):.1f} 个百分点"
         return f"{'up' if diff >= 0 else 'down'} {abs(diff):.1f} percentage points"
     if previous == 0:
         return None
     rel = (current - previous) / abs(previous) * 100
+    if round(abs(rel), 1) == 0:
+        return "持平" if lang == "zh" else "unchanged"
     if lang == "zh":
         return f"{'增长' if rel >= 0 else '下降'} {abs(rel):.1f}%"
     return f"{'up' if rel >= 0 else 'down'} {abs(rel):.1f}%"
@@ -97,7 +101,7 @@ def join_names(names: Iterable[str], lang: str) -> str:
 
 
 def count_of(n: int, col: OutputColumn, lang: str) -> str:
-    """「7 个地区」 / "7 Region values" — a count of a dimension's values.
+    """「7 个地区」 / "7 groups by Region" — a count of a dimension's values.
 
     >>> from semantic_layer.schema import Text
     >>> count_of(7, OutputColumn("region", "dimension", Text(zh="地区", en="Region"), "text"), "zh")
@@ -105,7 +109,7 @@ def count_of(n: int, col: OutputColumn, lang: str) -> str:
     """
     if lang == "zh":
         return f"{n} 个{col.label.zh}"
-    return f"{n} {col.label.en} value{'s' if n != 1 else ''}"
+    return f"{n} group{'s' if n != 1 else ''} by {col.label.en}"
 
 
 def customers(n: int, lang: str) -> str:

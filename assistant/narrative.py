@@ -9,12 +9,11 @@ them: totals, shares, ratios to the median, changes against a comparison.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from semantic_layer.compiler import OutputColumn
-
-from .formatting import count_of, format_change, format_key, format_share, format_value, join_names
+from .changes import comparisons_sentence
+from .facts import Context, describe_item, finish, is_partial, kind_of, rank_rows, sum_metric
+from .formatting import count_of, format_change, format_key, format_share, join_names
 from .result import Comparison, ResultSet
 
 HIGH_OUTLIER = 2.0  # × the median: a category that stands out
@@ -23,28 +22,6 @@ TIME_HIGH_OUTLIER = 1.5  # periods vary less than categories: a month at 1.5× t
 TIME_LOW_OUTLIER = 0.6
 MIN_ITEMS_FOR_OUTLIERS = 5
 COHORT_MONTHS = (1, 3, 6, 12)
-
-
-@dataclass(frozen=True)
-class Context:
-    result: ResultSet
-    comparisons: tuple[Comparison, ...]
-    lang: str
-
-    @property
-    def zh(self) -> bool:
-        return self.lang == "zh"
-
-    def t(self, zh: str, en: str) -> str:
-        return zh if self.zh else en
-
-    def v(self, value: Any, col: OutputColumn) -> str:
-        return format_value(value, col, self.lang)
-
-    def key(self, row: Sequence[Any]) -> str:
-        """The row's keys as shown: 华东, 2025-11, or 华东 · App."""
-        keys = self.result.keys
-        return " · ".join(format_key(row[self.result.index(k.name)], k, self.lang) for k in keys)
 
 
 Sentence = Callable[[Context], "str | None"]
@@ -58,49 +35,9 @@ def narrate(result: ResultSet, lang: str, comparisons: Sequence[Comparison] = ()
     told = tuple(c for c in comparisons if c.result.rows and not (c.kind == "previous" and c.range in year_ago))
     ctx = Context(result, told, lang)
     parts = [s for sentence in SENTENCES if (s := sentence(ctx))]
-    return ("" if lang == "zh" else " ").join(parts)
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-
-def _kind(r: ResultSet) -> str:
-    if r.is_cohort:
-        return "cohort"
-    if not r.keys:
-        return "single"
-    if r.time is not None:
-        return "time" if not r.dimensions else "time_dims"
-    return "category" if len(r.dimensions) == 1 else "cross"
-
-
-def _ranked(r: ResultSet, metric: OutputColumn) -> list[tuple[Any, ...]]:
-    i = r.index(metric.name)
-    return sorted((row for row in r.rows if row[i] is not None), key=lambda row: -float(row[i]))
-
-
-def _total(r: ResultSet, metric: OutputColumn) -> float:
-    i = r.index(metric.name)
-    return sum(float(row[i]) for row in r.rows if row[i] is not None)
-
-
-def _item(ctx: Context, row: Sequence[Any], metric: OutputColumn, total: float | None) -> str:
-    """「华东 ¥13,823,197.34(占 36.3%)」: shares from the share column when the query asked for one."""
-    r = ctx.result
-    value = row[r.index(metric.name)]
-    share_col = r.share_of(metric)
-    share = None
-    if share_col is not None and row[r.index(share_col.name)] is not None:
-        share = ctx.v(row[r.index(share_col.name)], share_col)
-    elif total and r.is_additive(metric) and float(value) >= 0 and total > 0:
-        share = format_share(float(value), total)
-    tail = ctx.t(f"，占 {share}", f", {share} of total") if share else ""
-    return ctx.t(f"{ctx.key(row)}（{ctx.v(value, metric)}{tail}）", f"{ctx.key(row)} ({ctx.v(value, metric)}{tail})")
-
-
-def _end(ctx: Context, text: str) -> str:
-    return text + ("。" if ctx.zh else ".")
-
+    if lang == "zh":
+        return "".join(parts)
+    return " ".join(p[:1].upper() + p[1:] for p in parts)
 
 # --- sentences ---------------------------------------------------------------------------
 
@@ -111,11 +48,11 @@ def _lead(ctx: Context) -> str:
     rng = r.time_range.describe(ctx.lang)
     if r.time_range.end is None:
         rng += ctx.t(f"（截至 {r.lineage.as_of.isoformat()}）", f" (as of {r.lineage.as_of.isoformat()})")
-    kind = _kind(r)
+    kind = kind_of(r)
     if kind == "single":
         values = [ctx.t(f"{m.label.zh}为 {ctx.v(r.rows[0][r.index(m.name)], m)}",
                         f"{m.label.en} was {ctx.v(r.rows[0][r.index(m.name)], m)}") for m in r.metrics]
-        return _end(ctx, ctx.t(f"{rng}，{'，'.join(values)}", f"{rng}: {'; '.join(values)}"))
+        return finish(ctx, ctx.t(f"{rng}，{'，'.join(values)}", f"{rng}: {'; '.join(values)}"))
     if kind == "cohort":
         cohorts = r.distinct("cohort")
         first, last = (format_key(c, r.column("cohort"), ctx.lang) for c in (min(cohorts), max(cohorts)))
@@ -135,48 +72,48 @@ def _lead(ctx: Context) -> str:
         scope = ctx.t(f"{labels} 共 {len(r.rows)} 个组合", f"{len(r.rows)} combinations of {labels}")
     if r.truncated:
         scope += ctx.t(f"（结果已截断，仅含前 {len(r.rows)} 行）", f" (truncated to the first {len(r.rows)} rows)")
-    return _end(ctx, ctx.t(f"{rng}，{scope}", f"{rng}: {scope}"))
+    return finish(ctx, ctx.t(f"{rng}，{scope}", f"{rng}: {scope}"))
 
 
 def _extremes(ctx: Context) -> str | None:
     """Per metric: the total (when it adds up), the highest and the lowest item."""
     r = ctx.result
-    if _kind(r) not in ("category", "cross", "time"):
+    if kind_of(r) not in ("category", "cross", "time"):
         return None
     out = []
     for n, metric in enumerate(r.metrics[:3]):
-        ranked = _ranked(r, metric)
+        ranked = rank_rows(r, metric)
         if not ranked:
             continue
-        total = _total(r, metric) if r.is_additive(metric) else None
+        total = sum_metric(r, metric) if r.is_additive(metric) and not is_partial(r) else None
         label = metric.label.get(ctx.lang)
         head = ctx.t(f"{label}合计 {ctx.v(total, metric)}；", f"Total {label} {ctx.v(total, metric)}; ") \
             if total is not None else ctx.t(f"{label}", f"{label}")
         if len(ranked) == 1:
-            out.append(_end(ctx, ctx.t(f"{head}{_item(ctx, ranked[0], metric, total)}",
-                                       f"{head}{_item(ctx, ranked[0], metric, total)}")))
+            out.append(finish(ctx, ctx.t(f"{head}{describe_item(ctx, ranked[0], metric, total)}",
+                                       f"{head}{describe_item(ctx, ranked[0], metric, total)}")))
             continue
-        top, low = _item(ctx, ranked[0], metric, total), _item(ctx, ranked[-1], metric, total)
+        top, low = describe_item(ctx, ranked[0], metric, total), describe_item(ctx, ranked[-1], metric, total)
         sep = "" if total is not None else ctx.t("", ": ")
         text = ctx.t(f"{head}最高的是{top}，最低的是{low}", f"{head}{sep}highest {top}, lowest {low}")
         i = r.index(metric.name)
         hi, lo = float(ranked[0][i]), float(ranked[-1][i])
         if n == 0 and metric.format != "percent" and lo > 0 and total is None:
             text += ctx.t(f"，前者是后者的 {hi / lo:.1f} 倍", f" ({hi / lo:.1f}× the lowest)")
-        out.append(_end(ctx, text))
+        out.append(finish(ctx, text))
     return ("" if ctx.zh else " ").join(out) or None
 
 
 def _concentration(ctx: Context) -> str | None:
     """The few largest items that together make half the total (Pareto)."""
     r = ctx.result
-    if _kind(r) != "category" or len(r.rows) < 4 or not r.is_additive(r.metrics[0]):
+    if kind_of(r) != "category" or len(r.rows) < 4 or not r.is_additive(r.metrics[0]) or is_partial(r):
         return None
     metric = r.metrics[0]
-    total = _total(r, metric)
+    total = sum_metric(r, metric)
     if total <= 0:
         return None
-    ranked, i = _ranked(r, metric), r.index(metric.name)
+    ranked, i = rank_rows(r, metric), r.index(metric.name)
     running, top = 0.0, []
     for row in ranked:
         running += float(row[i])
@@ -186,15 +123,17 @@ def _concentration(ctx: Context) -> str | None:
     if not 2 <= len(top) <= len(ranked) / 2:
         return None
     names = join_names((ctx.key(row) for row in top), ctx.lang)
-    return _end(ctx, ctx.t(f"{names}合计占{metric.label.zh}的 {format_share(running, total)}",
+    return finish(ctx, ctx.t(f"{names}合计占{metric.label.zh}的 {format_share(running, total)}",
                            f"{names} together make {format_share(running, total)} of {metric.label.en}"))
 
 
 def _outliers(ctx: Context) -> str | None:
     """Items far from the median of the first metric (× the median)."""
     r = ctx.result
-    kind = _kind(r)
+    kind = kind_of(r)
     if kind not in ("category", "time") or len(r.rows) < MIN_ITEMS_FOR_OUTLIERS:
+        return None
+    if kind == "category" and r.is_ordered(r.dimensions[0]):  # segments differ in size by design
         return None
     metric = r.metrics[0]
     i = r.index(metric.name)
@@ -204,24 +143,24 @@ def _outliers(ctx: Context) -> str | None:
         return None
     high, low = (TIME_HIGH_OUTLIER, TIME_LOW_OUTLIER) if kind == "time" else (HIGH_OUTLIER, LOW_OUTLIER)
     out = []
-    for row in _ranked(r, metric)[:2]:
+    for row in rank_rows(r, metric)[:2]:
         if float(row[i]) / median >= high:
             ratio = float(row[i]) / median
             out.append(ctx.t(f"{ctx.key(row)}明显偏高，是中位数的 {ratio:.1f} 倍",
                              f"{ctx.key(row)} stands out high at {ratio:.1f}× the median"))
-    for row in reversed(_ranked(r, metric)[-2:]):
+    for row in reversed(rank_rows(r, metric)[-2:]):
         if float(row[i]) / median <= low:
             out.append(ctx.t(f"{ctx.key(row)}明显偏低，仅为中位数的 {format_share(float(row[i]), median)}",
                              f"{ctx.key(row)} stands out low at {format_share(float(row[i]), median)} of the median"))
     if not out:
         return None
-    return _end(ctx, ctx.t("；".join(out), "; ".join(out)))
+    return finish(ctx, ctx.t("；".join(out), "; ".join(out)))
 
 
 def _latest_period(ctx: Context) -> str | None:
     """The last period against the one before it, inside the series."""
     r = ctx.result
-    if _kind(r) != "time" or len(r.rows) < 2:
+    if kind_of(r) != "time" or len(r.rows) < 2:
         return None
     metric, t = r.metrics[0], r.time
     assert t is not None
@@ -233,7 +172,8 @@ def _latest_period(ctx: Context) -> str | None:
     change = format_change(float(last[i]), float(before[i]), metric, ctx.lang)
     if change is None:
         return None
-    return _end(ctx, ctx.t(f"最近一期 {ctx.key(last)} 为 {ctx.v(last[i], metric)}，较上一期 {ctx.key(before)}{change}",
+    return finish(ctx, ctx.t(f"最近一期（{ctx.key(last)}）为 {ctx.v(last[i], metric)}，"
+                             f"较上一期（{ctx.key(before)}）{change}",
                            f"The latest period {ctx.key(last)} was {ctx.v(last[i], metric)}, "
                            f"{change} on {ctx.key(before)}"))
 
@@ -241,7 +181,7 @@ def _latest_period(ctx: Context) -> str | None:
 def _series_totals(ctx: Context) -> str | None:
     """Time × dimension, or two dimensions: which group leads over the whole range."""
     r = ctx.result
-    if _kind(r) not in ("time_dims", "cross") or not r.is_additive(r.metrics[0]):
+    if kind_of(r) not in ("time_dims", "cross") or not r.is_additive(r.metrics[0]) or is_partial(r):
         return None
     metric, dim = r.metrics[0], r.dimensions[0]
     i, di = r.index(metric.name), r.index(dim.name)
@@ -253,11 +193,16 @@ def _series_totals(ctx: Context) -> str | None:
     if len(sums) < 2 or total <= 0:
         return None
     ranked = sorted(sums.items(), key=lambda kv: -kv[1])
-    name = lambda k: format_key(k, dim, ctx.lang)  # noqa: E731
+
+    def name(key: Any) -> str:
+        return format_key(key, dim, ctx.lang)
+
     (top, top_v), (low, low_v) = ranked[0], ranked[-1]
-    head = ctx.t(f"{metric.label.zh}合计 {ctx.v(total, metric)}；", f"Total {metric.label.en} {ctx.v(total, metric)}; ") \
-        if _kind(r) == "time_dims" else ""
-    return _end(ctx, ctx.t(
+    head = ""
+    if kind_of(r) == "time_dims":
+        shown = ctx.v(total, metric)
+        head = ctx.t(f"{metric.label.zh}合计 {shown}；", f"Total {metric.label.en} {shown}; ")
+    return finish(ctx, ctx.t(
         f"{head}按{dim.label.zh}汇总，最高的是{name(top)}（{ctx.v(top_v, metric)}，占 {format_share(top_v, total)}），"
         f"最低的是{name(low)}（{ctx.v(low_v, metric)}，占 {format_share(low_v, total)}）",
         f"{head}by {dim.label.en}, highest {name(top)} ({ctx.v(top_v, metric)}, {format_share(top_v, total)}), "
@@ -286,94 +231,16 @@ def _cohort(ctx: Context) -> str | None:
     if len(first) >= 2:
         best, worst = max(first, key=lambda row: row[rate_i]), min(first, key=lambda row: row[rate_i])
         cohort = r.column("cohort")
-        b, w = format_key(best[r.index("cohort")], cohort, ctx.lang), format_key(worst[r.index("cohort")], cohort, ctx.lang)
+        ci = r.index("cohort")
+        b, w = format_key(best[ci], cohort, ctx.lang), format_key(worst[ci], cohort, ctx.lang)
         k = parts[0][0]
         text += ctx.t(f"。第 {k} 个月留存最高的同期群是 {b}（{ctx.v(best[rate_i], rate)}），"
                       f"最低的是 {w}（{ctx.v(worst[rate_i], rate)}）",
                       f". In month {k} the best cohort was {b} ({ctx.v(best[rate_i], rate)}) "
                       f"and the weakest {w} ({ctx.v(worst[rate_i], rate)})")
-    return _end(ctx, text)
-
-
-def _comparisons(ctx: Context) -> str | None:
-    """环比 and 同比: totals (or single values) and, by category, the biggest movers."""
-    out = [s for c in ctx.comparisons if (s := _compare(ctx, c))]
-    return ("" if ctx.zh else " ").join(out) or None
-
-
-def _compare(ctx: Context, comp: Comparison) -> str | None:
-    r, p = ctx.result, comp.result
-    kind = _kind(r)
-    head = ctx.t(f"{comp.label('zh')}（对比 {comp.range.describe('zh')}）：",
-                 f"{comp.label('en').capitalize()} (against {comp.range.describe('en')}): ")
-    base = ctx.t("上期" if comp.kind == "previous" else "去年同期", "then")
-    parts: list[str] = []
-    if kind == "single":
-        for m in r.metrics[:3]:
-            cur, prev = r.rows[0][r.index(m.name)], p.rows[0][p.index(m.name)]
-            if cur is None or prev is None or (change := format_change(float(cur), float(prev), m, ctx.lang)) is None:
-                continue
-            parts.append(ctx.t(f"{m.label.zh}{change}（{base} {ctx.v(prev, m)}）",
-                               f"{m.label.en} {change} ({base} {ctx.v(prev, m)})"))
-    elif kind != "cohort":
-        metric = r.metrics[0]
-        if r.is_additive(metric) and not (r.query.limit or r.truncated):  # a top-N's total is not the whole
-            cur, prev = _total(r, metric), _total(p, metric)
-            change = format_change(cur, prev, metric, ctx.lang)
-            if change:
-                parts.append(ctx.t(f"{metric.label.zh}合计{change}（{base} {ctx.v(prev, metric)}）",
-                                   f"total {metric.label.en} {change} ({base} {ctx.v(prev, metric)})"))
-        if kind == "category":
-            parts += _movers(ctx, p, metric)
-        elif kind == "time" and not r.is_additive(metric) and comp.kind == "year_ago":
-            parts += _same_period(ctx, p, metric)
-    if not parts:
-        return None
-    return _end(ctx, head + ctx.t("；".join(parts), "; ".join(parts)))
-
-
-def _movers(ctx: Context, previous: ResultSet, metric: OutputColumn) -> list[str]:
-    """The items that rose most and least against the comparison period (matched by key)."""
-    r = ctx.result
-    key, i = r.index(r.dimensions[0].name), r.index(metric.name)
-    before = {row[previous.index(r.dimensions[0].name)]: row[previous.index(metric.name)] for row in previous.rows}
-    changes = []
-    for row in r.rows:
-        prev = before.get(row[key])
-        if row[i] is None or prev is None or (metric.format != "percent" and float(prev) == 0):
-            continue
-        delta = float(row[i]) - float(prev) if metric.format == "percent" else (float(row[i]) - float(prev)) / abs(
-            float(prev))
-        changes.append((delta, row, prev))
-    if len(changes) < 2:
-        return []
-    changes.sort(key=lambda c: c[0])
-    (_, low, low_prev), (_, high, high_prev) = changes[0], changes[-1]
-    up = format_change(float(high[i]), float(high_prev), metric, ctx.lang)
-    down = format_change(float(low[i]), float(low_prev), metric, ctx.lang)
-    return [ctx.t(f"变化最好的是{ctx.key(high)}（{up}），最差的是{ctx.key(low)}（{down}）",
-                  f"best {ctx.key(high)} ({up}), worst {ctx.key(low)} ({down})")]
-
-
-def _same_period(ctx: Context, previous: ResultSet, metric: OutputColumn) -> list[str]:
-    """For rates over time: the latest period against the same period a year earlier."""
-    r = ctx.result
-    t = r.time
-    assert t is not None
-    ti, i = r.index(t.name), r.index(metric.name)
-    last = max(r.rows, key=lambda row: str(row[ti]))
-    target = last[ti].replace(year=last[ti].year - 1) if hasattr(last[ti], "replace") else None
-    match = [row for row in previous.rows if row[previous.index(t.name)] == target]
-    if not match or last[i] is None or match[0][previous.index(metric.name)] is None:
-        return []
-    prev = match[0][previous.index(metric.name)]
-    change = format_change(float(last[i]), float(prev), metric, ctx.lang)
-    if change is None:
-        return []
-    return [ctx.t(f"{ctx.key(last)} {metric.label.zh}{change}（去年同期 {ctx.v(prev, metric)}）",
-                  f"{ctx.key(last)} {metric.label.en} {change} (a year earlier {ctx.v(prev, metric)})")]
+    return finish(ctx, text)
 
 
 SENTENCES: tuple[Sentence, ...] = (
-    _lead, _extremes, _series_totals, _concentration, _outliers, _latest_period, _cohort, _comparisons,
+    _lead, _extremes, _series_totals, _concentration, _outliers, _latest_period, _cohort, comparisons_sentence,
 )

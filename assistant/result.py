@@ -34,6 +34,8 @@ class ResultSet:
     additive: frozenset[str] = frozenset()
     ordered: frozenset[str] = frozenset()
     truncated: bool = False
+    #: Dimensions the query filters on, with their value labels (a segment named only in a filter).
+    filter_columns: tuple[OutputColumn, ...] = ()
 
     @classmethod
     def build(cls, compiled: CompiledQuery, rows: Sequence[Sequence[Any]], catalog: Catalog | None = None,
@@ -41,7 +43,17 @@ class ResultSet:
         """Wrap rows of ``compiled``; without a catalog nothing is additive or ordered."""
         additive: set[str] = set()
         ordered: set[str] = set()
+        filtered: list[OutputColumn] = []
         if catalog is not None:
+            for f in compiled.query.filters:
+                if f.field in catalog.metrics:
+                    continue
+                try:
+                    dim = catalog.find_dimension(f.field)
+                except UserError:
+                    continue
+                filtered.append(OutputColumn(dim.name, "dimension", dim.label, "text",
+                                             value_labels=tuple((v.value, v.label) for v in dim.values)))
             for col in compiled.columns:
                 if col.kind == "metric" and col.name in catalog.metrics:
                     metric = catalog.metrics[col.name]
@@ -57,7 +69,7 @@ class ResultSet:
             additive |= {"cohort_size", "retained_customers"}
             ordered |= {"cohort", "months_since"}
         return cls(compiled.columns, tuple(tuple(r) for r in rows), compiled.query, compiled.lineage,
-                   frozenset(additive), frozenset(ordered), truncated)
+                   frozenset(additive), frozenset(ordered), truncated, tuple(filtered))
 
     # --- shape ----------------------------------------------------------------------
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from semantic_layer.query import SemanticQuery
+from semantic_layer.store import write_atomic
 
 
 def chatbi_home() -> Path:
@@ -64,17 +64,3 @@ class SessionStore:
         path = self._path(session.id)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps({"turns": session.turns}, ensure_ascii=False, indent=1))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -17,29 +17,12 @@ import pydantic
 from .catalog import Catalog, Located
 from .errors import CatalogError, Issue
 from .schema import MetricFile, ModelSpec, Project
-from .yaml_lines import LocatedYaml, read_yaml
+from .yaml_lines import ZH_PYDANTIC_ERRORS, LocatedYaml, read_yaml
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "metrics" / "catalog"
 
 T = TypeVar("T", bound=pydantic.BaseModel)
 
-#: pydantic error types in Chinese; the English comes from pydantic itself.
-_ZH_ERRORS = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "未知字段(可能拼写错误)",
-    "literal_error": "取值不在允许范围内",
-    "string_pattern_mismatch": "名称只能用小写字母、数字和下划线, 且以字母开头",
-    "string_too_short": "不能为空",
-    "too_short": "至少需要一项",
-    "int_parsing": "应为整数",
-    "greater_than": "数值过小",
-    "union_tag_invalid": "未知的类型(type)",
-    "union_tag_not_found": "缺少类型字段 type",
-    "model_type": "应为一个映射(键: 值)",
-    "list_type": "应为一个列表",
-    "string_type": "应为文本",
-    "value_error": "取值无效",
-}
 
 
 def load_catalog(root: str | Path | None = None, *, overrides: dict[str, str] | None = None) -> Catalog:
@@ -104,7 +87,7 @@ def _validate(located: LocatedYaml, cls: type[T], issues: list[Issue]) -> T | No
             if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
                 loc = loc + ("type",)  # point at the discriminator the admin wrote
             path = _dotted_loc(loc, located)
-            zh = _ZH_ERRORS.get(err["type"], "取值无效")
+            zh = ZH_PYDANTIC_ERRORS.get(err["type"], "取值无效")
             detail = _detail(err)
             issues.append(
                 Issue("error", 104, f"{zh}{detail}", err["msg"], located.file, located.line_of(loc), path)

@@ -83,3 +83,25 @@ def _dotted(path: Path) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+#: pydantic error types in Chinese; the English comes from pydantic itself.
+ZH_PYDANTIC_ERRORS = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "未知字段(可能拼写错误)",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "名称只能用小写字母、数字和下划线, 且以字母开头",
+    "string_too_short": "不能为空",
+    "float_parsing": "应为数字",
+    "int_parsing": "应为整数",
+    "greater_than_equal": "数值过小",
+    "union_tag_invalid": "未知的类型(type/kind)",
+    "union_tag_not_found": "缺少类型字段(type/kind)",
+    "model_type": "应为一个映射(键: 值)",
+    "model_attributes_type": "应为一个映射(键: 值)",
+    "list_type": "应为一个列表",
+    "string_type": "应为文本",
+    "value_error": "取值无效",
+    "too_short": "至少需要一项",
+    "greater_than": "数值过小",
+}

@@ -15,6 +15,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="rewrite golden files from the current output (review the diff!)")
 
 
+@pytest.fixture(autouse=True)
+def _no_developer_llm(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never reach a developer's configured endpoint: no env keys, no config file."""
+    import os
+
+    for key in [k for k in os.environ if k.startswith("CHATBI_LLM_") or k == "OPENAI_API_KEY"]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("CHATBI_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.toml"))
+
+
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

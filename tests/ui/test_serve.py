@@ -1,0 +1,57 @@
+"""``chatbi serve``: the Streamlit command line, production flags, role default, demo build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant import cli
+
+
+def test_serve_command_has_the_production_flags(tmp_path):
+    argv, env = cli.serve_command(tmp_path / "w.duckdb", 8600, "127.0.0.1", "manager", tmp_path / "cat", None, "en")
+    joined = " ".join(argv)
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("ui/app.py")
+    for flag in ("--server.address 127.0.0.1", "--server.port 8600", "--client.toolbarMode viewer",
+                 "--client.showErrorDetails type", "--browser.gatherUsageStats false", "--server.headless true"):
+        assert flag in joined
+    assert env["CHATBI_ROLE"] == "manager" and env["CHATBI_LANG"] == "en"
+    assert env["CHATBI_DB"] == str((tmp_path / "w.duckdb").resolve())
+    assert env["CHATBI_CATALOG"] == str((tmp_path / "cat").resolve())
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.os, "execve", lambda path, argv, env: calls.append((argv, env)))
+    return calls
+
+
+def test_serve_builds_the_demo_warehouse_when_missing(tmp_path, captured):
+    db = tmp_path / "fresh.duckdb"
+    result = CliRunner().invoke(cli.app, ["serve", "--db", str(db), "--port", "8601"])
+    assert result.exit_code == 0, result.output
+    assert db.exists()
+    _, env = captured[0]
+    assert env["CHATBI_ROLE"] == "admin", "the local default is admin"
+
+
+def test_serve_off_loopback_defaults_to_least_privilege(demo_db, captured):
+    result = CliRunner().invoke(cli.app, ["serve", "--db", str(demo_db), "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    assert captured[0][1]["CHATBI_ROLE"] == "business"
+
+
+@pytest.mark.parametrize("args", [["--role", "root"], ["--lang", "fr"]])
+def test_serve_rejects_bad_options(demo_db, captured, args):
+    result = CliRunner().invoke(cli.app, ["serve", "--db", str(demo_db), *args])
+    assert result.exit_code == 2 and not captured
+
+
+def test_readme_first_command_serves(tmp_path: Path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- run-command -->", 1)[1].split("```bash\n", 1)[1].split("\n", 1)[0]
+    assert block.startswith("python3 -m venv .venv && .venv/bin/pip install -q -e .")
+    assert block.endswith(".venv/bin/chatbi serve")
