@@ -90,8 +90,9 @@ def _extremes(ctx: Context) -> str | None:
         head = ctx.t(f"{label}合计 {ctx.v(total, metric)}；", f"Total {label} {ctx.v(total, metric)}; ") \
             if total is not None else ctx.t(f"{label}", f"{label}")
         if len(ranked) == 1:
-            out.append(finish(ctx, ctx.t(f"{head}{describe_item(ctx, ranked[0], metric, total)}",
-                                       f"{head}{describe_item(ctx, ranked[0], metric, total)}")))
+            sep = "" if total is not None else ctx.t("：", ": ")
+            item = describe_item(ctx, ranked[0], metric, total)
+            out.append(finish(ctx, f"{head}{sep}{item}"))
             continue
         top, low = describe_item(ctx, ranked[0], metric, total), describe_item(ctx, ranked[-1], metric, total)
         sep = "" if total is not None else ctx.t("", ": ")
