@@ -11,16 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from semantic_layer.compiler import CompiledQuery
-
 from .charts import build_chart
-from .formatting import format_value
 from .narrative import narrate as _narrate
 from .playbook import Playbook
 from .result import Comparison, ResultSet
 from .suggest import suggest
 
-__all__ = ["Composition", "choose_chart", "compose", "format_value", "narrate"]
+__all__ = ["Composition", "compose"]
 
 
 @dataclass(frozen=True)
@@ -40,12 +37,3 @@ def compose(result: ResultSet, lang: str, *, comparisons: Sequence[Comparison] =
         suggestions=[s.as_dict() for s in suggestions],
     )
 
-
-def choose_chart(compiled: CompiledQuery, rows: Sequence[Sequence[Any]], lang: str) -> dict[str, Any] | None:
-    """A chart for rows of ``compiled`` without catalog facts (kept for older callers)."""
-    return build_chart(ResultSet.build(compiled, rows), lang)
-
-
-def narrate(compiled: CompiledQuery, rows: Sequence[Sequence[Any]], lang: str) -> str:
-    """A narrative for rows of ``compiled`` without catalog facts or comparisons (kept for older callers)."""
-    return _narrate(ResultSet.build(compiled, rows), lang)

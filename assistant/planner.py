@@ -22,7 +22,7 @@ from semantic_layer.schema import Text
 
 from . import vocabulary as V
 from .terms import Match, Target, TermIndex, normalize
-from .timeparse import cn_number, parse_time
+from .timeparse import cn_number, overlaps, parse_time
 
 Status = Literal["ok", "clarify", "refused"]
 
@@ -137,9 +137,9 @@ class Planner:
         found = self.index.find(question)
         # A catalog term that spells a time phrase (近一年销售额) is the term, not a time.
         time = parse_time(question, as_of, blocked=[(m.start, m.end) for m in found if m.end - m.start >= 3])
-        matches = [m for m in found if not _inside(m, time.spans)]
+        matches = [m for m in found if not overlaps((m.start, m.end), time.spans)]
         numeric, numeric_spans = self._numeric_filters(text, matches)
-        matches = [m for m in matches if not _inside(m, numeric_spans)]
+        matches = [m for m in matches if not overlaps((m.start, m.end), numeric_spans)]
         matches, ambiguous = self._resolve_ambiguity(matches, previous)
 
         matches = _drop_qualifiers(text, matches)
@@ -170,7 +170,7 @@ class Planner:
         desc = True
         top, bottom = V.TOP_N.search(text), V.BOTTOM_N.search(text)
         ranked = top or bottom
-        if ranked and not _inside_spans(ranked.span(), time.spans):
+        if ranked and not overlaps(ranked.span(), time.spans):
             limit = cn_number(ranked.group(1))
             desc = ranked is top
         elif dims and V.WHICH.search(text) and (V.SUPERLATIVE_TOP.search(text) or V.SUPERLATIVE_BOTTOM.search(text)):
@@ -457,14 +457,6 @@ def _strip_filler(run: str, offset: int) -> list[tuple[str, int, int]]:
     for m in re.finditer(r"[^ ]{2,}", "".join(mask)):
         out.append((m.group(), offset + m.start(), offset + m.end()))
     return out
-
-
-def _inside(m: Match, spans: list[tuple[int, int]]) -> bool:
-    return any(m.start < e and s < m.end for s, e in spans)
-
-
-def _inside_spans(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(span[0] < e and s < span[1] for s, e in spans)
 
 
 def _unique(items: object) -> list[str]:

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from semantic_layer.access import allowed_schema
 from semantic_layer.catalog import Catalog
 from semantic_layer.compiler import CompiledQuery, compile_query
-from semantic_layer.engine import DuckDBEngine
+from semantic_layer.engine import DuckDBEngine, QueryResult
 from semantic_layer.errors import UserError
-from semantic_layer.guard import guard_sql
+from semantic_layer.guard import GuardedSQL, guard_sql
 from semantic_layer.lineage import OutputColumn
 from semantic_layer.loader import load_catalog
 from semantic_layer.materialize import Materializer
@@ -110,15 +110,10 @@ class ChatBI:
     def run(self, query: SemanticQuery, *, question: str = "", lang: str = "zh") -> Answer:
         """Compile, guard and execute a semantic query; user errors become an error answer."""
         try:
-            compiled = self.compile(query)
-            if self.materializer.ensure(self.materializer.needed_by(compiled.tree), self.as_of):
-                self.schema = allowed_schema(self.catalog, self.engine.tables())
-            guarded = guard_sql(compiled.sql, self.schema, max_rows=self.catalog.project.max_rows)
-            result = self.engine.execute(guarded)
+            compiled, guarded, result = self._execute(query)
         except UserError as exc:
             return Answer("error", question, lang, semantic_query=query.model_dump(mode="json", exclude_defaults=True),
                           message=exc.message(lang), candidates=list(exc.suggestions), error_code=exc.code)
-        rows = [list(r) for r in result.rows]
         composed = compose(ResultSet.build(compiled, result.rows, self.catalog, truncated=result.truncated), lang,
                            comparisons=self.comparisons(compiled), playbook=self.playbook(), question=question)
         return Answer(
@@ -126,7 +121,7 @@ class ChatBI:
             semantic_query=query.model_dump(mode="json", exclude_defaults=True),
             sql=guarded.sql,
             columns=result.columns,
-            rows=[[_jsonable(v) for v in r] for r in rows],
+            rows=[[_jsonable(v) for v in r] for r in result.rows],
             chart=composed.chart,
             narrative=composed.narrative,
             suggestions=composed.suggestions,
@@ -158,14 +153,18 @@ class ChatBI:
         grain = query.time.grain if query.time else None
         moved = query.model_copy(update={"time": TimeSpec(grain=grain, start=shifted.start, end=shifted.end)})
         try:
-            compiled = self.compile(moved)
-            if self.materializer.ensure(self.materializer.needed_by(compiled.tree), self.as_of):
-                self.schema = allowed_schema(self.catalog, self.engine.tables())
-            guarded = guard_sql(compiled.sql, self.schema, max_rows=self.catalog.project.max_rows)
-            result = self.engine.execute(guarded)
+            compiled, _, result = self._execute(moved)
         except UserError:
             return None
         return ResultSet.build(compiled, result.rows, self.catalog, truncated=result.truncated)
+
+    def _execute(self, query: SemanticQuery) -> tuple[CompiledQuery, GuardedSQL, QueryResult]:
+        """Compile, build the customer models it reads, guard, execute: the one governed path."""
+        compiled = self.compile(query)
+        if self.materializer.ensure(self.materializer.needed_by(compiled.tree), self.as_of):
+            self.schema = allowed_schema(self.catalog, self.engine.tables())
+        guarded = guard_sql(compiled.sql, self.schema, max_rows=self.catalog.project.max_rows)
+        return compiled, guarded, self.engine.execute(guarded)
 
     def playbook(self) -> Playbook:
         """The strategy playbook beside the catalog (``playbook.yaml``), loaded and checked once."""

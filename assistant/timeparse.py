@@ -163,8 +163,9 @@ def parse_time(question: str, as_of: dt.date, blocked: list[tuple[int, int]] | N
 
 
 def _first_free(pattern: str, text: str, spans: list[tuple[int, int]]) -> re.Match[str] | None:
-    return next((m for m in re.finditer(pattern, text) if not _overlaps(m.span(), spans)), None)
+    return next((m for m in re.finditer(pattern, text) if not overlaps(m.span(), spans)), None)
 
 
-def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+def overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` shares a character with any of ``spans`` (half-open ranges)."""
     return any(span[0] < e and s < span[1] for s, e in spans)

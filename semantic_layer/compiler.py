@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from .analyses import ANALYSES, analysis, cohort_select, expand
 from .catalog import Catalog
-from .errors import UserError
+from .errors import UserError, closest
 from .expressions import Scope, date_literal, parse_snippet
 from .lineage import Definition, Lineage, OutputColumn, definitions_for, describe_filter
 from .query import Filter, SemanticQuery
@@ -121,8 +121,6 @@ def _check_dimensions(query: SemanticQuery, catalog: Catalog) -> None:
         dims = [d for m, d in catalog.dimensions() if d.name == name and (not model or m == model)]
         if not dims:
             known = catalog.dimension_names() | set(catalog.metrics)
-            from .errors import closest
-
             raise UserError(203, f"未知维度 '{ref}'", f"unknown dimension '{ref}'", closest(name, known))
         if ref in query.dimensions and dims[0].type == "time":
             raise UserError(
@@ -267,13 +265,19 @@ def _conditions(plan: _Plan, scope: Scope, filter_sql: str | None, time_expr: ex
     return conds
 
 
-def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
-                items: list[tuple[SimpleMetric, Agg, str]], alias: str) -> _Cte:
-    scope = Scope(plan.catalog, model, plan.as_of)
+def _grouping(plan: _Plan, scope: Scope, time_ref: str | None,
+              filter_sql: str | None) -> tuple[list[exp.Expression], list[exp.Expression]]:
+    """Group-by keys at the query grain and WHERE conditions over the query's range."""
     keys = _keys(plan, scope, time_ref, plan.grain)
     has_range = plan.range.start is not None or plan.range.end is not None
     time_expr = _time(scope, time_ref, None) if has_range and time_ref else None
-    conds = _conditions(plan, scope, filter_sql or None, time_expr, plan.range.start, plan.range.end)
+    return keys, _conditions(plan, scope, filter_sql, time_expr, plan.range.start, plan.range.end)
+
+
+def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
+                items: list[tuple[SimpleMetric, Agg, str]], alias: str) -> _Cte:
+    scope = Scope(plan.catalog, model, plan.as_of)
+    keys, conds = _grouping(plan, scope, time_ref, filter_sql or None)
     measures = [exp.alias_(_aggregate(agg, scope.metric_expr(expr)), m.name) for m, agg, expr in items]
     body = scope.from_clause().select(*keys, *measures)
     body = _where(body, conds)
@@ -286,10 +290,7 @@ def _entity_count_cte(plan: _Plan, metric: EntityCountMetric, alias: str) -> _Ct
     """Count entities whose per-period aggregate meets ``having`` (repeat buyers)."""
     scope = Scope(plan.catalog, metric.model, plan.as_of)
     time_ref = _time_ref(metric, plan.catalog, plan)
-    keys = _keys(plan, scope, time_ref, plan.grain)
-    has_range = plan.range.start is not None or plan.range.end is not None
-    time_expr = _time(scope, time_ref, None) if has_range and time_ref else None
-    conds = _conditions(plan, scope, metric.filter, time_expr, plan.range.start, plan.range.end)
+    keys, conds = _grouping(plan, scope, time_ref, metric.filter)
     entity = _entity_column(plan.catalog, metric.model, metric.entity)
     inner = scope.from_clause().select(
         *keys, exp.alias_(entity, "entity_id"), exp.alias_(_aggregate(metric.agg, scope.metric_expr(metric.expr)), "per_entity")
@@ -413,8 +414,6 @@ def _check_values(f: Filter, dim: Dimension) -> None:
     known = {v.value for v in dim.values}
     for value in f.values:
         if str(value) not in known:
-            from .errors import closest
-
             raise UserError(
                 210, f"「{dim.label.zh}」没有取值 '{value}'", f"'{dim.label.en}' has no value '{value}'",
                 closest(str(value), known),
@@ -512,8 +511,6 @@ def _finish(plan: _Plan, select: exp.Select, metrics: list[Metric]) -> exp.Selec
     order = plan.query.order_by
     for o in order:
         if o.field not in outputs:
-            from .errors import closest
-
             raise UserError(211, f"无法按 '{o.field}' 排序: 它不在结果中", f"cannot order by '{o.field}': it is not in the result",
                             closest(o.field, outputs))
     if order:
