@@ -28,6 +28,9 @@ DEFAULT_DB = os.environ.get("CHATBI_DB", "chatbi_demo.duckdb")
 DbOption = typer.Option(DEFAULT_DB, "--db", help="DuckDB warehouse file (env CHATBI_DB) / 数仓文件")
 AsOfOption = typer.Option(None, "--as-of", help="override the as-of date YYYY-MM-DD / 指定数据截止日")
 CatalogOption = typer.Option(None, "--catalog", help="catalog folder (default: the built-in one) / 指标目录")
+UserOption = typer.Option(None, "--user", help=("who asks: a user id from users.yaml ($CHATBI_USERS); row rules, "
+                                                "masking and limits follow that user. Default: you, the local "
+                                                "operator (admin) / 提问用户"))
 
 
 def _fail(exc: UserError, code: int = 1) -> None:
@@ -55,8 +58,18 @@ def demo(
     db: Path = DbOption,
     scale: float = typer.Option(1.0, "--scale", min=0.01, max=100, help="1 ≈ 200k orders; 5 ≈ 1M; 50 ≈ 10M"),
     seed: int = typer.Option(7, "--seed", help="random seed (same seed, same data)"),
+    dirty: Optional[Path] = typer.Option(
+        None, "--dirty", help="instead, write a messy export (CSV + Excel + manifest.json) of the demo shop into "
+        "this folder, for `chatbi import`; --scale 1 = 2,000 customers / 生成待清洗的演示导出文件"),
 ) -> None:
     """Build the demo warehouse deterministically / 生成演示数仓."""
+    if dirty is not None:
+        from ingest.dirty import DEFAULT_CUSTOMERS, write_dirty
+
+        manifest = write_dirty(dirty, seed=seed, customers=max(50, round(DEFAULT_CUSTOMERS * scale)))
+        files = ", ".join(f["file"] for f in manifest["files"])
+        typer.echo(f"待清洗的演示导出已生成 / messy demo export written: {dirty}  ({files}; defects in manifest.json)")
+        return
     from warehouse.demo import build_demo
 
     stats = build_demo(db, scale=scale, seed=seed)
@@ -69,13 +82,21 @@ def demo(
 def validate(
     path: Optional[Path] = typer.Argument(None, help="catalog folder (default: built-in) / 指标目录"),
     db: Optional[Path] = typer.Option(None, "--db", help="also dry-run every metric on this warehouse"),
+    users: Optional[Path] = typer.Option(
+        None, "--users", help="also check this user directory (default: $CHATBI_USERS, else the demo users.yaml)"),
 ) -> None:
-    """Validate the catalog: every problem with file, line and field / 校验指标目录."""
+    """Validate the catalog and the user directory: every problem with file, line and field / 校验指标目录."""
     try:
         from semantic_layer.loader import load_catalog
 
+        from .identity import load_directory
+
         catalog = load_catalog(path)
+        directory = load_directory(catalog, users)
     except CatalogError as exc:
+        _fail(exc)
+        return
+    except UserError as exc:
         _fail(exc)
         return
     for w in catalog.warnings:
@@ -95,7 +116,8 @@ def validate(
                 typer.echo(f"  - {i.render_both()}", err=True)
             raise typer.Exit(1)
         checked = f", {count} 条试运行查询通过 / {count} dry-run queries passed"
-    typer.echo(f"指标目录有效 / catalog is valid: {len(catalog.models)} models, {len(catalog.metrics)} metrics{checked}")
+    typer.echo(f"指标目录有效 / catalog is valid: {len(catalog.models)} models, {len(catalog.metrics)} metrics, "
+               f"{len(catalog.policy.row_rules)} row rules, {len(directory.users)} users{checked}")
 
 
 @app.command("metrics")
@@ -163,13 +185,15 @@ def query(
     as_of: Optional[str] = AsOfOption,
     lang: str = typer.Option("zh", "--lang"),
     catalog_dir: Optional[Path] = CatalogOption,
+    user: Optional[str] = UserOption,
 ) -> None:
     """Run a semantic query and print the answer JSON / 执行语义查询."""
+    from .identity import resolve_user
     from .service import ChatBI
 
     try:
         bi = ChatBI(db, catalog_dir=catalog_dir, as_of=_as_of(as_of))
-        answer = bi.run(_read_query(query_file), lang=lang)
+        answer = bi.run(_read_query(query_file), lang=lang, access=bi.access_for(resolve_user(bi.catalog, user)))
     except UserError as exc:
         _fail(exc)
         return
@@ -190,21 +214,25 @@ def ask(
     report: Optional[Path] = typer.Option(
         None, "--report", help="also write a one-page HTML report (chart, table, narrative, suggestions, "
         "definitions) / 同时生成 HTML 报告"),
+    user: Optional[str] = UserOption,
 ) -> None:
     """Ask a question / 提问."""
+    from .identity import resolve_user
     from .service import Answer, ChatBI
     from .session import SessionStore
 
     bi: Optional[ChatBI] = None  # kept for --report's column labels
     try:
         bi = ChatBI(db, catalog_dir=catalog_dir, as_of=_as_of(as_of))
+        principal = resolve_user(bi.catalog, user)
         store = SessionStore()
         state = store.load(session) if session else None
-        answer = bi.ask(question, session=state, lang=lang)
+        answer = bi.ask(question, session=state, lang=lang, user=principal)
         if state is not None:
             store.save(state)
     except UserError as exc:
-        answer = Answer("error", question, lang or "zh", message=exc.message(lang or "zh"))
+        answer = Answer("error", question, lang or "zh", message=exc.message(lang or "zh"),
+                        candidates=list(exc.suggestions), error_code=exc.code)
     if as_json:
         _print_json(answer.to_json())
     else:
@@ -275,15 +303,47 @@ SERVE_FLAGS = {
 }
 
 
-def serve_command(db: Path, port: int, host: str, role: str, catalog_dir: Optional[Path],
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost); anything else is shared.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("0.0.0.0"), is_loopback("example.com")
+    (True, True, False, False)
+    """
+    import ipaddress
+
+    if host.strip().lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: possibly reachable by others
+
+
+def serve_command(db: Path, port: int, host: str, user: Optional[str], catalog_dir: Optional[Path],
                   suite: Optional[Path], lang: str) -> tuple[list[str], dict[str, str]]:
-    """The ``streamlit run`` argv and environment ``chatbi serve`` executes."""
+    """The ``streamlit run`` argv and environment ``chatbi serve`` executes.
+
+    Who the app serves: ``CHATBI_USER`` for ``--user``; otherwise, on a loopback
+    address only, ``CHATBI_LOCAL_OPERATOR=1`` (the local operator, an admin).
+    Off loopback without ``--user`` neither is set, so visitors must sign in
+    (OIDC, configured in ``.streamlit/secrets.toml``). Inherited values of
+    either variable are dropped: this decision is the only one.
+    """
     app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     argv = [sys.executable, "-m", "streamlit", "run", str(app_file),
             "--server.address", host, "--server.port", str(port)]
     for key, value in SERVE_FLAGS.items():
         argv += [f"--{key}", value]
-    env = {**os.environ, "CHATBI_DB": str(db.resolve()), "CHATBI_ROLE": role, "CHATBI_LANG": lang}
+    drop = {"CHATBI_USER", "CHATBI_LOCAL_OPERATOR", "CHATBI_ROLE"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update({"CHATBI_DB": str(db.resolve()), "CHATBI_LANG": lang})
+    if user:
+        env["CHATBI_USER"] = user
+    elif is_loopback(host):
+        env["CHATBI_LOCAL_OPERATOR"] = "1"
     if catalog_dir is not None:
         env["CHATBI_CATALOG"] = str(catalog_dir.resolve())
     if suite is not None:
@@ -291,32 +351,51 @@ def serve_command(db: Path, port: int, host: str, role: str, catalog_dir: Option
     return argv, env
 
 
+def _check_user(user: str, catalog_dir: Optional[Path]) -> None:
+    """Exit 2 unless ``user`` is in the user directory, naming the closest ids (did you mean)."""
+    from semantic_layer.loader import load_catalog
+
+    from .identity import resolve_user
+
+    try:
+        resolve_user(load_catalog(catalog_dir), user)
+    except UserError as exc:
+        hint = ", ".join(exc.suggestions) if exc.code == 230 else ""
+        typer.echo(f"{exc}\n  您是不是要找 / did you mean: {hint}" if hint else str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def serve(
     db: Path = DbOption,
     port: int = typer.Option(8501, "--port", min=1, max=65535, help="port / 端口"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
-    role: Optional[str] = typer.Option(
-        None, "--role", help="admin | manager | business (default: admin on 127.0.0.1, business otherwise) / 角色"),
+    user: Optional[str] = typer.Option(
+        None, "--user",
+        help="serve every session as this user id from users.yaml; without it a loopback address serves the "
+             "local operator (admin) and any other address needs OIDC sign-in (.streamlit/secrets.toml) / 用户"),
     catalog_dir: Optional[Path] = CatalogOption,
     suite: Optional[Path] = typer.Option(None, "--suite", help="golden suite the Admin page runs and promotes to"),
     lang: str = typer.Option("zh", "--lang", help="default UI language zh | en"),
 ) -> None:
     """Serve the web app (chat, metric catalog, admin, data) / 启动网页应用."""
-    if role is None:
-        role = "admin" if host in ("127.0.0.1", "localhost", "::1") else "business"
-    if role not in ("admin", "manager", "business"):
-        _fail(UserError(224, f"--role 只能是 admin、manager 或 business, 收到 '{role}'",
-                        f"--role must be admin, manager or business, got '{role}'"), 2)
     if lang not in ("zh", "en"):
         _fail(UserError(225, f"--lang 只能是 zh 或 en, 收到 '{lang}'", f"--lang must be zh or en, got '{lang}'"), 2)
+    if user:
+        _check_user(user, catalog_dir)  # an unknown id stops here, not at the first visitor
     if not db.exists():
         from warehouse.demo import build_demo
 
         typer.echo(f"找不到 {db}, 正在生成演示数仓 / {db} not found, building the demo warehouse…")
         build_demo(db)
-    argv, env = serve_command(db, port, host, role, catalog_dir, suite, lang)
-    typer.echo(f"ChatBI → http://{host}:{port}  (role={role}, db={db})")
+    argv, env = serve_command(db, port, host, user, catalog_dir, suite, lang)
+    if user:
+        who = f"user={user}"
+    elif "CHATBI_LOCAL_OPERATOR" in env:
+        who = "local operator (admin) / 本机操作员"
+    else:
+        who = "sign-in required: OIDC in .streamlit/secrets.toml, or --user / 需要登录"
+    typer.echo(f"ChatBI → http://{host}:{port}  ({who}, db={db})")
     sys.stdout.flush()
     os.execve(argv[0], argv, env)  # Streamlit takes over this process: signals reach it directly
 
@@ -350,6 +429,17 @@ def _mount_clv() -> None:
 
 
 _mount_clv()
+
+
+def _mount_import() -> None:
+    try:
+        from ingest.cli import import_command
+    except ImportError:  # pragma: no cover - the ingest package ships with the package
+        return
+    app.command("import")(import_command)
+
+
+_mount_import()
 
 
 def main() -> None:  # pragma: no cover

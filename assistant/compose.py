@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .charts import build_chart
+from .defang import defang, defang_all
 from .narrative import narrate as _narrate
 from .playbook import Playbook
 from .result import Comparison, ResultSet
@@ -33,7 +34,7 @@ def compose(result: ResultSet, lang: str, *, comparisons: Sequence[Comparison] =
     suggestions = suggest(result, playbook, lang, comparisons) if playbook is not None else []
     return Composition(
         chart=build_chart(result, lang, question),
-        narrative=_narrate(result, lang, comparisons),
-        suggestions=[s.as_dict() for s in suggestions],
+        narrative=defang(_narrate(result, lang, comparisons)),
+        suggestions=[defang_all(s.as_dict()) for s in suggestions],
     )
 

@@ -44,12 +44,14 @@ ANALYSES: dict[str, Analysis] = {a.name: a for a in [
     Analysis("clv_ranking", Text(zh="客户价值(CLV)排名", en="CLV ranking"),
              Text(zh="预测 CLV 最高的客户及其存活概率和历史价值。",
                   en="Customers with the highest predicted CLV, with P(alive) and historical value."),
-             SemanticQuery(metrics=["avg_clv", "avg_p_alive", "avg_historical_clv"], dimensions=["customer_id"],
+             SemanticQuery(metrics=["avg_clv", "avg_p_alive", "avg_historical_clv"],
+                           dimensions=["customer_id", "customer_name"],
                            order_by=[OrderBy(field="avg_clv", desc=True)], limit=20)),
     Analysis("churn_risk", Text(zh="流失风险客户名单", en="Churn-risk list"),
              Text(zh="流失风险高的客户, 按历史价值排序, 附预测 CLV 与存活概率。",
                   en="High churn-risk customers ordered by historical value, with predicted CLV and P(alive)."),
-             SemanticQuery(metrics=["avg_historical_clv", "avg_clv", "avg_p_alive"], dimensions=["customer_id"],
+             SemanticQuery(metrics=["avg_historical_clv", "avg_clv", "avg_p_alive"],
+                           dimensions=["customer_id", "customer_name"],
                            order_by=[OrderBy(field="avg_historical_clv", desc=True)], limit=50)),
     Analysis("cohort", Text(zh="同期群留存分析", en="Cohort retention"),
              Text(zh="按首单月份分组, 第 k 个月仍有已完成订单的客户占比。",
@@ -110,7 +112,7 @@ def cohort_select(query: SemanticQuery, catalog: Catalog, as_of: dt.date, start:
         exp.alias_(month(first_day.copy()), "cohort"),
     ).where(exp.and_(*conds))
 
-    act_scope = Scope(catalog, buyers.model, as_of)
+    act_scope = Scope(catalog, buyers.model, as_of, access=firsts_scope.access)
     entity = act_scope.metric_expr(buyers.expr)
     order_day = act_scope.dimension(buyers.time or catalog.model(buyers.model).default_time or "")[1]
     act_conds = [exp.LTE(this=order_day.copy(), expression=date_literal(as_of))]

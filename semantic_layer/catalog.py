@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Generic, Iterator, TypeVar
 
 from .errors import Issue, UserError, closest
+from .policy import AccessPolicy
 from .schema import Dimension, Metric, MetricFile, ModelSpec, Project, SimpleMetric
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class Catalog:
     metric_area: dict[str, str]
     where: dict[str, tuple[str, int | None]]  # "metric:revenue" -> (file, line)
     warnings: tuple[Issue, ...] = ()
+    policy: AccessPolicy = field(default_factory=AccessPolicy)  # access.yaml: roles, row rules, limits
     _paths: dict[str, dict[str, tuple[JoinStep, ...]]] = field(default_factory=dict, repr=False)
 
     @classmethod

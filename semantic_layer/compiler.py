@@ -15,10 +15,12 @@ from typing import Literal
 
 from sqlglot import exp
 
+from .access import pii_dimensions, pii_metrics
 from .analyses import ANALYSES, analysis, cohort_select, expand
 from .catalog import Catalog
 from .errors import UserError, closest
-from .expressions import Scope, date_literal, parse_snippet
+from .expressions import Scope, date_literal, dimension_label, parse_snippet
+from .policy import Access
 from .lineage import Definition, Lineage, OutputColumn, definitions_for, describe_filter
 from .query import Filter, SemanticQuery
 from .schema import (
@@ -59,6 +61,7 @@ class _Plan:
     grain: Grain | None
     dim_filters: list[Filter]
     metric_filters: list[Filter]
+    access: Access | None = None
 
     @property
     def key_names(self) -> list[str]:
@@ -67,9 +70,15 @@ class _Plan:
 
 
 def compile_query(
-    query: SemanticQuery, catalog: Catalog, *, as_of: dt.date, dialect: str = "duckdb"
+    query: SemanticQuery, catalog: Catalog, *, as_of: dt.date, dialect: str = "duckdb",
+    access: Access | None = None,
 ) -> CompiledQuery:
     """Compile ``query`` to SQL for ``dialect`` with its lineage.
+
+    ``access`` is the viewer's rights (``policy.resolve_access``): every source
+    gets their row grants, PII comes from masked views, and a filter reaching
+    outside the grants is refused rather than silently emptied. None: no
+    restriction (trusted callers: validation, the dry run, admin tools).
 
     >>> from semantic_layer.loader import load_catalog
     >>> q = SemanticQuery(metrics=["revenue"], dimensions=["region"])
@@ -80,15 +89,17 @@ def compile_query(
     if query.analysis:
         spec = analysis(query.analysis)
         if spec.defaults is None:
-            return _compile_cohort(query, catalog, as_of, dialect)
-        return compile_query(expand(query), catalog, as_of=as_of, dialect=dialect)
+            return _compile_cohort(query, catalog, as_of, dialect, access)
+        return compile_query(expand(query), catalog, as_of=as_of, dialect=dialect, access=access)
     metrics = [catalog.metric(name) for name in query.metrics]
     _check_dimensions(query, catalog)
+    _check_access(query, catalog, access)
     metric_names = set(query.metrics)
     plan = _Plan(
         catalog, query, as_of, resolve(query.time, as_of), query.time.grain if query.time else None,
         [f for f in query.filters if f.field not in metric_names],
         [f for f in query.filters if f.field in metric_names],
+        access,
     )
     leaves = _leaves(metrics, catalog)
     ctes = _build_ctes(plan, leaves)
@@ -107,6 +118,7 @@ def compile_query(
         time_range=plan.range,
         grain=plan.grain,
         as_of=as_of,
+        access=access_notes(select, catalog, access),
     )
     return CompiledQuery(query, select.sql(dialect=dialect, pretty=True), select, columns, lineage)
 
@@ -129,6 +141,63 @@ def _check_dimensions(query: SemanticQuery, catalog: Catalog) -> None:
             )
     if len(set(query.dimensions)) != len(query.dimensions):
         raise UserError(206, "维度重复", "a dimension is listed twice")
+
+
+def _check_access(query: SemanticQuery, catalog: Catalog, access: Access | None) -> None:
+    """Refuse what the viewer may not ask: PII-derived metrics, PII filters, values outside their grants."""
+    if access is None:
+        return
+    if not access.see_pii:
+        private = [m for m in [*query.metrics, *(f.field for f in query.filters)] if m in pii_metrics(catalog)]
+        if private:
+            raise UserError(320, f"指标 {', '.join(private)} 由个人信息计算, 您的角色无权查看",
+                            f"metric {', '.join(private)} is computed from personal data, which your role may not see")
+        names = {ref.rpartition(".")[2] for ref in pii_dimensions(catalog)}
+        for f in query.filters:
+            if f.field.rpartition(".")[2] in names:
+                label = catalog.find_dimension(f.field).label
+                raise UserError(321, f"不能按个人信息({label.zh})筛选: 您的角色只能看到打码后的值",
+                                f"you cannot filter on personal data ({label.en}): your role only sees masked values")
+    for ref, values in access.allowed_values().items():
+        dim = catalog.find_dimension(ref)
+        for f in query.filters:
+            same = f.field == ref or (f.field == ref.rpartition(".")[2])
+            outside = [str(v) for v in f.values if str(v) not in values] if same and f.op in ("=", "in") else []
+            if outside:
+                mine = lambda lang: ", ".join(dimension_label(dim, v, lang) for v in sorted(values))  # noqa: E731
+                theirs = lambda lang: ", ".join(dimension_label(dim, v, lang) for v in outside)  # noqa: E731
+                raise UserError(
+                    322, f"您的数据权限仅限 {dim.label.zh}: {mine('zh')}; 无权查看 {theirs('zh')} 的数据",
+                    f"your data access covers {dim.label.en}: {mine('en')} only; you cannot see {theirs('en')}",
+                    sorted(values))
+
+
+def access_notes(tree: exp.Expression, catalog: Catalog, access: Access | None) -> tuple[Text, ...]:
+    """Row grants that shaped this query's data, for the answer's definitions section."""
+    if access is None:
+        return ()
+    read = {a.name for a in tree.find_all(exp.TableAlias)}
+    notes: list[Text] = []
+    scoped: dict[str, set[str]] = {}
+    for model in sorted(read & set(access.grants)):
+        grants = access.model_grants(model)
+        if grants is None:
+            continue
+        label = catalog.model(model).label
+        if not grants:
+            notes.append(Text(zh=f"行级权限: 您未获授权查看「{label.zh}」的数据(角色或数据范围未授予), 相关数字为空",
+                              en=f"Row-level access: you are not granted {label.en} data (by role or data scope); "
+                                 "its figures are empty"))
+        for g in grants:
+            if g.dimension and g.values:
+                scoped.setdefault(g.dimension, set()).update(g.values)
+    for ref, values in scoped.items():
+        dim = catalog.find_dimension(ref)
+        zh = ", ".join(dimension_label(dim, v, "zh") for v in sorted(values))
+        en = ", ".join(dimension_label(dim, v, "en") for v in sorted(values))
+        notes.insert(0, Text(zh=f"行级权限: 仅含 {dim.label.zh} 为 {zh} 的数据",
+                             en=f"Row-level access: only {dim.label.en} {en}"))
+    return tuple(notes)
 
 
 def _leaves(metrics: list[Metric], catalog: Catalog) -> list[Leaf]:
@@ -276,7 +345,7 @@ def _grouping(plan: _Plan, scope: Scope, time_ref: str | None,
 
 def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
                 items: list[tuple[SimpleMetric, Agg, str]], alias: str) -> _Cte:
-    scope = Scope(plan.catalog, model, plan.as_of)
+    scope = Scope(plan.catalog, model, plan.as_of, access=plan.access)
     keys, conds = _grouping(plan, scope, time_ref, filter_sql or None)
     measures = [exp.alias_(_aggregate(agg, scope.metric_expr(expr)), m.name) for m, agg, expr in items]
     body = scope.from_clause().select(*keys, *measures)
@@ -288,7 +357,7 @@ def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
 
 def _entity_count_cte(plan: _Plan, metric: EntityCountMetric, alias: str) -> _Cte:
     """Count entities whose per-period aggregate meets ``having`` (repeat buyers)."""
-    scope = Scope(plan.catalog, metric.model, plan.as_of)
+    scope = Scope(plan.catalog, metric.model, plan.as_of, access=plan.access)
     time_ref = _time_ref(metric, plan.catalog, plan)
     keys, conds = _grouping(plan, scope, time_ref, metric.filter)
     entity = _entity_column(plan.catalog, metric.model, metric.entity)
@@ -313,7 +382,7 @@ def _churn_cte(plan: _Plan, metric: PeriodChurnMetric, alias: str) -> _Cte:
     in range are pooled. Periods after the as-of date's are never counted.
     """
     grain = plan.grain or metric.grain
-    scope = Scope(plan.catalog, metric.model, plan.as_of)
+    scope = Scope(plan.catalog, metric.model, plan.as_of, access=plan.access)
     time_ref = _time_ref(metric, plan.catalog)
     if time_ref is None:
         raise UserError(207, f"流失指标 '{metric.name}' 需要时间维度", f"churn metric '{metric.name}' needs a time dimension")
@@ -573,9 +642,11 @@ _GRAIN_LABEL = {
 }
 
 
-def _compile_cohort(query: SemanticQuery, catalog: Catalog, as_of: dt.date, dialect: str) -> CompiledQuery:
+def _compile_cohort(query: SemanticQuery, catalog: Catalog, as_of: dt.date, dialect: str,
+                    access: Access | None) -> CompiledQuery:
     """Cohort retention: the analysis's own SELECT, with the query's filters and range."""
-    scope = Scope(catalog, "customer_first_orders", as_of)
+    _check_access(query, catalog, access)
+    scope = Scope(catalog, "customer_first_orders", as_of, access=access)
     conds = []
     for f in query.filters:
         resolved, expr = scope.dimension(f.field)
@@ -600,6 +671,6 @@ def _compile_cohort(query: SemanticQuery, catalog: Catalog, as_of: dt.date, dial
     lineage = Lineage(
         definitions=(definition, *definitions_for([catalog.metric("buyers")], catalog)),
         filters=tuple(describe_filter(f, catalog) for f in query.filters),
-        time_range=rng, grain=Grain.month, as_of=as_of,
+        time_range=rng, grain=Grain.month, as_of=as_of, access=access_notes(select, catalog, access),
     )
     return CompiledQuery(query, select.sql(dialect=dialect, pretty=True), select, columns, lineage)

@@ -249,6 +249,16 @@ class DuckDBEngine:
         with self._run() as cursor:
             cursor.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}")
 
+    def create_view(self, name: str, sql: str) -> None:
+        """TRUSTED: ``CREATE OR REPLACE VIEW memory.main.<name> AS <sql>`` (masked views of PII tables).
+
+        ``sql`` should name warehouse tables fully (``warehouse.main.customers``):
+        a view binds its names when queried, not where it was created.
+        """
+        target = self._workspace_name(name)
+        with self._run() as cursor:
+            cursor.execute(f"CREATE OR REPLACE VIEW {target} AS {sql}")
+
     def register_frame(self, name: str, df: pandas.DataFrame) -> None:
         """TRUSTED: store a DataFrame as a real workspace table ``memory.main.<name>``."""
         target = self._workspace_name(name)

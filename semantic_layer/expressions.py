@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from .catalog import Catalog, JoinStep, ResolvedDimension
 from .errors import UserError
+from .policy import Access, Grant
 from .schema import Dimension
 
 READ_DIALECT = "duckdb"  # the dialect catalog snippets are written in
@@ -48,6 +49,8 @@ class Scope:
     base: str
     as_of: dt.date
     joins: dict[str, JoinStep] = field(default_factory=dict)  # to_model -> step
+    #: The viewer's rights: row grants and PII masking applied to every source; None: unrestricted.
+    access: Access | None = None
 
     def need(self, path: tuple[JoinStep, ...]) -> None:
         for step in path:
@@ -110,11 +113,29 @@ class Scope:
         return len(self.catalog.join_paths(self.base)[model])
 
     def source(self, model: str) -> exp.Expression:
-        """The model's relation, aliased by the model name."""
+        """The model's relation, aliased by the model name, with the viewer's row grants applied.
+
+        A protected model becomes ``(SELECT * FROM model WHERE <grants>) AS model``;
+        no grant at all is ``WHERE FALSE`` (default deny).
+        """
+        relation = self.relation(model)
+        grants = self.access.model_grants(model) if self.access else None
+        if grants is None:
+            return relation
+        allowed = [self._grant_condition(model, g) for g in grants]
+        where = exp.or_(*allowed) if allowed else exp.false()
+        inner = exp.select(exp.Star()).from_(relation).where(where)
+        return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(model)))
+
+    def relation(self, model: str) -> exp.Expression:
+        """The model's relation before row grants; PII columns masked when the viewer may not see them."""
         spec = self.catalog.model(model)
         src = spec.source
         if hasattr(src, "table"):
-            return exp.table_(src.table, alias=model)
+            table = src.table
+            if self.access is not None and not self.access.see_pii and model in _models_with_pii(self.catalog):
+                table = masked_table_name(table)
+            return exp.table_(table, alias=model)
         if hasattr(src, "sql") and not src.materialize:
             inner = parse_snippet(src.sql).transform(
                 lambda n: date_literal(self.as_of) if isinstance(n, exp.Placeholder) and n.name == "as_of" else n
@@ -122,6 +143,30 @@ class Scope:
             return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(model)))
         # Materialised and Python-built models live under their own name in the engine.
         return exp.table_(model, alias=model)
+
+    def _grant_condition(self, model: str, grant: Grant) -> exp.Expression:
+        """``model``'s rows whose grant dimension, reached through the join path, is in the grant's values."""
+        assert grant.dimension is not None and grant.values is not None
+        resolved = self.catalog.resolve_dimension(model, grant.dimension)
+        values = [exp.Literal.string(v) for v in grant.values]
+        condition: exp.Expression = self.raw(resolved.dimension.sql(), resolved.model).isin(*values)
+        for step in reversed(resolved.path):  # innermost first: customers ← orders ← order_items
+            keys = exp.select(exp.column(step.to_column, table=step.to_model)).from_(
+                self.relation(step.to_model)).where(condition)
+            condition = exp.column(step.from_column, table=step.from_model).isin(query=keys)
+        return condition
+
+
+MASKED_SUFFIX = "__masked"
+
+
+def masked_table_name(table: str) -> str:
+    """The workspace view that serves ``table`` with its PII columns masked."""
+    return f"{table}{MASKED_SUFFIX}"
+
+
+def _models_with_pii(catalog: Catalog) -> set[str]:
+    return {m.model for m in catalog.models.values() if any("pii" in d.tags for d in m.dimensions)}
 
 
 def dimension_label(dim: Dimension, value: object, lang: str) -> str:

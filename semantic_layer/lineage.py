@@ -62,6 +62,8 @@ class Lineage:
     time_range: DateRange
     grain: Grain | None
     as_of: dt.date
+    #: Row-level access that shaped the data (policy.Access), e.g. "only Region East".
+    access: tuple[Text, ...] = ()
 
     def time_clause(self) -> Text:
         return Text(zh=f"时间范围: {self.time_range.describe('zh')}", en=f"Time range: {self.time_range.describe('en')}")
@@ -70,6 +72,7 @@ class Lineage:
         """Readable lines for the answer's "definitions used" section."""
         out = [self.time_clause().get(lang)]
         out += [f.get(lang) for f in self.filters]
+        out += [a.get(lang) for a in self.access]
         as_of = self.as_of.isoformat()
         out.append(f"数据截止日: {as_of}" if lang == "zh" else f"As-of date: {as_of}")
         return out

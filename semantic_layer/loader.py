@@ -5,10 +5,12 @@ Layout (SEMANTIC_LAYER.md)::
     project.yaml          the project settings
     models/<model>.yaml   one model per file
     metrics/<area>.yaml   metrics grouped by business area
+    access.yaml           roles, row rules, limits, audit retention (optional)
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +18,7 @@ import pydantic
 
 from .catalog import Catalog, Located
 from .errors import CatalogError, Issue
+from .policy import AccessPolicy
 from .schema import MetricFile, ModelSpec, Project
 from .yaml_lines import ZH_PYDANTIC_ERRORS, LocatedYaml, read_yaml
 
@@ -60,15 +63,22 @@ def _parse(root: Path, overrides: dict[str, str]) -> tuple[Catalog | None, list[
         issues.extend(found)
         if located is None:
             return None
-        obj = _validate(located, cls, issues)
+        obj = validate_located(located, cls, issues)
         return Located(obj, str(path), located.lines) if obj is not None else None
 
     project = read("project.yaml", Project)
     models = [m for rel in _files(root, "models", overrides) if (m := read(rel, ModelSpec))]
     metric_files = [m for rel in _files(root, "metrics", overrides) if (m := read(rel, MetricFile))]
+    access = read("access.yaml", AccessPolicy) if (root / "access.yaml").exists() or "access.yaml" in overrides else None
     if project is None:
         return None, issues
-    return Catalog.build(root, project, models, metric_files, issues), issues
+    catalog = Catalog.build(root, project, models, metric_files, issues)
+    if access is not None:
+        where = {**catalog.where, "access": (access.file, 1)}
+        for i, _ in enumerate(access.obj.row_rules):
+            where[f"access:row_rules.{i}"] = (access.file, access.lines.get(("row_rules", i)))
+        catalog = replace(catalog, policy=access.obj, where=where)
+    return catalog, issues
 
 
 def _files(root: Path, folder: str, overrides: dict[str, str]) -> list[str]:
@@ -77,7 +87,7 @@ def _files(root: Path, folder: str, overrides: dict[str, str]) -> list[str]:
     return sorted(found)
 
 
-def _validate(located: LocatedYaml, cls: type[T], issues: list[Issue]) -> T | None:
+def validate_located(located: LocatedYaml, cls: type[T], issues: list[Issue]) -> T | None:
     data: Any = located.data if located.data is not None else {}
     try:
         return cls.model_validate(data)

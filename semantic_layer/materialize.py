@@ -45,11 +45,17 @@ class Materializer:
         return {t.name for t in tree.find_all(exp.Table)} & self.materialized_models()
 
     def ensure(self, models: Iterable[str], as_of: dt.date, *, force: bool = False) -> list[str]:
-        """Build what is missing or stale; return the names built now."""
+        """Build what is missing or stale; return the names built now.
+
+        A query that needs no model never waits on the lock (a CLV build takes seconds).
+        """
         built: list[str] = []
+        models = sorted(models)
+        if not models:
+            return built
         with self._lock:
             version = self.engine.data_version()
-            for name in sorted(models):
+            for name in models:
                 key = (version, as_of)
                 if not force and self._built.get(name) == key:
                     continue

@@ -116,6 +116,8 @@ class Dimension(Described):
     format: Literal["number", "currency", "percent", "date", "text"] | None = None
     #: How rows without a value read (customers outside the RFM base, say).
     null_label: Text | None = None
+    #: How a ``pii`` dimension is shown to roles that may not see PII (张*, 138****5678, z***@x.com, ***).
+    mask: Literal["name", "phone", "email", "full"] | None = None
 
     @model_validator(mode="after")
     def _time_has_grains(self) -> Dimension:

@@ -9,7 +9,9 @@ Writes are atomic (temp file + fsync + ``os.replace``) under a lock file, and
 every version written — plus the one it replaced — is kept under
 ``<root>/.history/<rel>/`` as ``<UTC timestamp>_<version>.yaml``, so
 ``restore(rel, version, expected_version)`` can bring any of them back (through
-the same validation).
+the same validation). Who saved or restored a version (``author``, when the
+caller says) is appended to ``<UTC timestamp>_<version>.log`` beside it, one
+JSON line per save or restore.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -35,7 +38,7 @@ Validator = Callable[[Catalog, str, str], list[Issue]]
 MISSING = "missing"  # the version of a file that does not exist yet
 HISTORY = ".history"
 #: Files an admin may edit: the project, one model or metric area per file, the playbook.
-_EDITABLE = re.compile(r"^(project\.yaml|playbook\.yaml|(models|metrics)/[a-z][a-z0-9_]*\.yaml)$")
+_EDITABLE = re.compile(r"^(project\.yaml|playbook\.yaml|access\.yaml|(models|metrics)/[a-z][a-z0-9_]*\.yaml)$")
 
 
 def version_of(text: str) -> str:
@@ -57,6 +60,10 @@ class HistoryEntry:
     version: str
     saved_at: dt.datetime  # UTC
     path: Path
+    #: Who last made this version current, how (``save`` | ``restore``) and when (UTC); None when not recorded.
+    author: str | None = None
+    action: str | None = None
+    changed_at: dt.datetime | None = None
 
     def read(self) -> str:
         return self.path.read_text(encoding="utf-8")
@@ -88,17 +95,18 @@ class CatalogStore:
     # --- reading ------------------------------------------------------------------
 
     def files(self) -> list[str]:
-        """Editable files, relative to the root: project first, then models, metrics, playbook."""
+        """Editable files, relative to the root: project first, then models, metrics, playbook, access."""
         found = [f for f in ("project.yaml",) if (self.root / f).exists()]
         for folder in ("models", "metrics"):
             found += sorted(f"{folder}/{p.name}" for p in (self.root / folder).glob("*.yaml"))
-        found += [f for f in ("playbook.yaml",) if (self.root / f).exists()]
+        found += [f for f in ("playbook.yaml", "access.yaml") if (self.root / f).exists()]
         return [f for f in found if _EDITABLE.match(f)]
 
     def path(self, rel: str) -> Path:
         if not _EDITABLE.match(rel):
-            raise UserError(160, f"不能编辑文件 '{rel}'(只允许 project.yaml、playbook.yaml、models/*.yaml、metrics/*.yaml)",
-                            f"cannot edit '{rel}' (only project.yaml, playbook.yaml, models/*.yaml, metrics/*.yaml)")
+            raise UserError(160, f"不能编辑文件 '{rel}'(只允许 project.yaml、playbook.yaml、access.yaml、models/*.yaml、metrics/*.yaml)",
+                            f"cannot edit '{rel}' (only project.yaml, playbook.yaml, access.yaml, models/*.yaml, "
+                            "metrics/*.yaml)")
         return self.root / rel
 
     def read(self, rel: str) -> tuple[str, str]:
@@ -139,12 +147,15 @@ class CatalogStore:
 
     # --- writing --------------------------------------------------------------------
 
-    def save(self, rel: str, text: str, expected_version: str) -> str:
-        """Validate and write ``text``; return its new version.
+    def save(self, rel: str, text: str, expected_version: str, *, author: str | None = None) -> str:
+        """Validate and write ``text``; return its new version. ``author`` is recorded in the history.
 
         Raises ``StaleVersionError`` when the file is no longer at ``expected_version``
         and ``CatalogError`` (every issue) when the edit does not validate.
         """
+        return self._save(rel, text, expected_version, author, "save")
+
+    def _save(self, rel: str, text: str, expected_version: str, author: str | None, action: str) -> str:
         path = self.path(rel)
         with self._locked():
             current_text, current = self.read(rel)
@@ -164,7 +175,7 @@ class CatalogStore:
                 self._remember(rel, current_text, current)
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, text)
-            self._remember(rel, text, new_version)
+            self._remember(rel, text, new_version, author, action)
             return new_version
 
     def history(self, rel: str) -> list[HistoryEntry]:
@@ -177,27 +188,33 @@ class CatalogStore:
                 saved = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=dt.UTC)
             except ValueError:
                 continue
-            entries.append(HistoryEntry(rel, version, saved, p))
+            entries.append(HistoryEntry(rel, version, saved, p, *_last_event(p.with_suffix(".log"))))
         return sorted(entries, key=lambda e: e.saved_at, reverse=True)
 
-    def restore(self, rel: str, version: str, expected_version: str) -> str:
+    def restore(self, rel: str, version: str, expected_version: str, *, author: str | None = None) -> str:
         """Save an earlier version again (validated like any edit); return the new current version."""
         entry = next((e for e in self.history(rel) if e.version == version), None)
         if entry is None:
             raise UserError(163, f"{rel} 没有版本 {version}", f"{rel} has no saved version {version}")
-        return self.save(rel, entry.read(), expected_version)
+        return self._save(rel, entry.read(), expected_version, author, "restore")
 
     def _history_dir(self, rel: str) -> Path:
         self.path(rel)
         return self.root / HISTORY / rel
 
-    def _remember(self, rel: str, text: str, version: str) -> None:
+    def _remember(self, rel: str, text: str, version: str, author: str | None = None,
+                  action: str = "save") -> None:
         folder = self._history_dir(rel)
         folder.mkdir(parents=True, exist_ok=True)
-        if any(folder.glob(f"*_{version}.yaml")):
-            return
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        write_atomic(folder / f"{stamp}_{version}.yaml", text)
+        now = dt.datetime.now(dt.UTC)
+        found = next(iter(sorted(folder.glob(f"*_{version}.yaml"))), None)
+        if found is None:
+            found = folder / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}_{version}.yaml"
+            write_atomic(found, text)
+        if author:
+            event = {"ts": now.isoformat(timespec="seconds"), "author": author, "action": action}
+            with found.with_suffix(".log").open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(event, ensure_ascii=False) + "\n")
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -229,6 +246,16 @@ def write_atomic(path: Path, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _last_event(log: Path) -> tuple[str | None, str | None, dt.datetime | None]:
+    """(author, action, time) of the last line of a version's event log; Nones when there is none."""
+    try:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        event = json.loads(lines[-1])
+        return str(event["author"]), str(event.get("action") or "save"), dt.datetime.fromisoformat(event["ts"])
+    except (OSError, IndexError, KeyError, ValueError, TypeError):
+        return None, None, None
 
 
 def _issue(exc: CatalogError) -> Issue:

@@ -10,6 +10,15 @@ import pytest
 AS_OF = dt.date(2025, 12, 31)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any fixture (module-scoped services open their audit log early): a throwaway home."""
+    import os
+    import tempfile
+
+    os.environ["CHATBI_HOME"] = tempfile.mkdtemp(prefix="chatbi-test-home-")
+    os.environ.pop("CHATBI_AUDIT", None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite golden files from the current output (review the diff!)")
@@ -23,6 +32,10 @@ def _no_developer_llm(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     for key in [k for k in os.environ if k.startswith("CHATBI_LLM_") or k == "OPENAI_API_KEY"]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("CHATBI_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.toml"))
+    # Sessions, feedback and the audit log go to a throwaway home, never ~/.chatbi.
+    monkeypatch.setenv("CHATBI_HOME", str(tmp_path_factory.mktemp("chatbi-home")))
+    monkeypatch.delenv("CHATBI_AUDIT", raising=False)
+    monkeypatch.delenv("CHATBI_USER", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from assistant.evaluate import Case, Report, Suite, load_suite, run_suite
 from assistant.feedback import ExpectStatus, FeedbackStore
 from assistant.service import Answer, ChatBI
 from semantic_layer.catalog import Catalog
+from semantic_layer.policy import Principal
 from semantic_layer.query import SemanticQuery
 
 PREVIEW_ROWS = 50
@@ -31,10 +32,11 @@ def dimension_names(catalog: Catalog) -> list[str]:
     return sorted({d.name for _, d in catalog.dimensions() if d.type != "time"})
 
 
-def preview_metric(bi: ChatBI, metric: str, dimension: str | None, lang: str) -> Answer:
-    """The metric alone (or by one dimension): compiled SQL and a sample of rows."""
+def preview_metric(bi: ChatBI, metric: str, dimension: str | None, lang: str,
+                   user: Principal | None = None) -> Answer:
+    """The metric alone (or by one dimension): compiled SQL and a sample of rows, as ``user`` may see them."""
     query = SemanticQuery(metrics=[metric], dimensions=[dimension] if dimension else [], limit=PREVIEW_ROWS)
-    return bi.run(query, question=f"preview {metric}", lang=lang)
+    return bi.run(query, question=f"preview {metric}", lang=lang, access=bi.access_for(user))
 
 
 def run_golden_suite(bi: ChatBI, suite_path: Path, db: Path,

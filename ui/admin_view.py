@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from semantic_layer.errors import CatalogError, UserError
-from semantic_layer.store import CatalogStore, CheckResult, StaleVersionError
+from semantic_layer.store import CatalogStore, CheckResult, HistoryEntry, StaleVersionError
 
 from . import components
 from .admin_ops import STATUSES, dimension_names, metric_names, preview_metric, promote_feedback, run_golden_suite
@@ -44,7 +44,7 @@ def render() -> None:
     check = _check(str(store.root), rel, text, store.catalog_version())
     with editor:
         _preview(check, ctx, rel, text)
-        _history(store, rel, lang)
+        _history(store, rel, ctx)
     with suite:
         _suite(check, ctx, rel, text)
     with feedback:
@@ -80,7 +80,7 @@ def _editor(store: CatalogStore, ctx: Context) -> tuple[str, str]:
             st.warning(t("issues", lang, n=len(result.issues)))
             components.issues_table(list(result.issues), str(store.root), lang)
     if save:
-        _write(store, rel, version, lang, lambda: store.save(rel, text, version), "saved")
+        _write(store, rel, version, lang, lambda: store.save(rel, text, version, author=ctx.user.id), "saved")
     return rel, text
 
 
@@ -109,7 +109,8 @@ def _write(store: CatalogStore, rel: str, expected: str, lang: str, action: Any,
     st.rerun()
 
 
-def _history(store: CatalogStore, rel: str, lang: str) -> None:
+def _history(store: CatalogStore, rel: str, ctx: Context) -> None:
+    lang = ctx.lang
     entries = store.history(rel)
     if not entries:
         return
@@ -119,12 +120,21 @@ def _history(store: CatalogStore, rel: str, lang: str) -> None:
     for entry in entries[:20]:
         with st.container(horizontal=True, vertical_alignment="center"):
             marker = f"  ({t('current', lang)})" if entry.version == current else ""
-            st.text(f"{entry.saved_at:%Y-%m-%d %H:%M:%S} UTC   {entry.version}{marker}")
+            st.text(f"{entry.saved_at:%Y-%m-%d %H:%M:%S} UTC   {entry.version}{marker}{_author(entry, lang)}")
             with st.popover(entry.version, width="content"):
                 st.code(entry.read(), language="yaml")
             if st.button(t("restore", lang), key=f"restore_{entry.version}", disabled=entry.version == current):
                 _write(store, rel, loaded_version, lang,
-                       lambda e=entry: store.restore(rel, e.version, loaded_version), "restored")
+                       lambda e=entry: store.restore(rel, e.version, loaded_version, author=ctx.user.id), "restored")
+
+
+def _author(entry: HistoryEntry, lang: str) -> str:
+    """``  · saved by wang`` (or restored by, and when); nothing for versions saved before authors were kept."""
+    if not entry.author:
+        return ""
+    if entry.action == "restore" and entry.changed_at is not None:
+        return "  · " + t("history_restored_by", lang, author=entry.author, ts=f"{entry.changed_at:%Y-%m-%d %H:%M:%S}")
+    return "  · " + t("history_saved_by", lang, author=entry.author)
 
 
 # --- preview and suite --------------------------------------------------------------------
@@ -145,7 +155,8 @@ def _preview(check: CheckResult, ctx: Context, rel: str, text: str) -> None:
                            format_func=lambda d: d or t("none", lang))
         go = st.button(t("preview", lang), key="admin_preview")
     if go and metric:
-        answer = preview_metric(candidate_bi(str(s.db), str(s.catalog), rel, text), metric, dim or None, lang)
+        answer = preview_metric(candidate_bi(str(s.db), str(s.catalog), rel, text), metric, dim or None, lang,
+                                user=ctx.user)
         if answer.sql:
             st.code(answer.sql, language="sql")
         if answer.status == "ok":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from semantic_layer.access import pii_metrics
 from semantic_layer.catalog import Catalog
 from semantic_layer.compiler import compile_query
 from semantic_layer.errors import UserError
@@ -29,6 +30,7 @@ class MetricCard:
     formula: str
     sql: str  # the metric alone, compiled; or the compiler's message when it cannot stand alone
     examples: tuple[str, ...]
+    personal: bool = False  # computed from PII (tags propagate from inputs): masked roles cannot use it
 
     def haystack(self) -> str:
         return " ".join([self.name, self.area, self.label_zh, self.label_en, *self.synonyms_zh, *self.synonyms_en,
@@ -38,6 +40,7 @@ class MetricCard:
 def metric_cards(catalog: Catalog, as_of: dt.date) -> list[MetricCard]:
     """Every metric a user can ask for (helpers hidden), in catalog order."""
     cards = []
+    personal = pii_metrics(catalog)
     for m in catalog.metrics.values():
         if "helper" in m.tags:
             continue
@@ -51,6 +54,7 @@ def metric_cards(catalog: Catalog, as_of: dt.date) -> list[MetricCard]:
             m.name, catalog.metric_area.get(m.name, ""), m.label.zh, m.label.en,
             tuple(m.synonyms.zh), tuple(m.synonyms.en),
             desc.zh if desc else "", desc.en if desc else "", formula(m), sql, tuple(m.examples),
+            m.name in personal,
         ))
     return cards
 

@@ -41,6 +41,8 @@ def _card(card: MetricCard, lang: str, expanded: bool) -> None:
         synonyms = f"{'、'.join(card.synonyms_zh) or '—'} | {', '.join(card.synonyms_en) or '—'}"
         components.plain(f"{t('synonyms', lang)}: {synonyms}")
         components.plain(f"{t('description', lang)}: {card.description_zh if lang == 'zh' else card.description_en}")
+        if card.personal:
+            st.caption(t("personal_metric", lang))
         st.caption(t("formula", lang))
         st.code(card.formula, language="sql")
         st.caption(t("compiled_sql", lang))

@@ -31,11 +31,20 @@ STATE = "chat"
 CONTEXT_TURNS = 3  # earlier questions kept with a feedback (a follow-up means nothing alone)
 
 
-def _state() -> dict[str, Any]:
-    if STATE not in st.session_state:
-        st.session_state[STATE] = {"session": Session("ui"), "messages": [], "pending": None}
-    state: dict[str, Any] = st.session_state[STATE]
-    return state
+def _new_state(user: str | None = None) -> dict[str, Any]:
+    """An empty conversation; its session id groups its questions in the audit log."""
+    return {"session": Session(f"ui-{uuid.uuid4().hex[:12]}"), "messages": [], "pending": None, "user": user}
+
+
+def _state(user: str | None = None) -> dict[str, Any]:
+    """This browser session's conversation; a different signed-in user starts a new one."""
+    state = st.session_state.get(STATE)
+    if state is None or (user is not None and state.get("user") not in (None, user)):
+        state = st.session_state[STATE] = _new_state(user)
+    if user is not None:
+        state["user"] = user
+    result: dict[str, Any] = state
+    return result
 
 
 def queue(question: str) -> None:
@@ -51,12 +60,12 @@ def _on_chat_input() -> None:
 
 
 def _clear() -> None:
-    st.session_state[STATE] = {"session": Session("ui"), "messages": [], "pending": None}
+    st.session_state[STATE] = _new_state(_state().get("user"))
 
 
 def render() -> None:
     ctx = context()
-    state = _state()
+    state = _state(ctx.user.id)
     pending = state["pending"]
     lang = ctx.lang
     head, clear = st.columns([4, 1], vertical_alignment="bottom")
@@ -93,7 +102,7 @@ def _run(question: str, ctx: Context, state: dict[str, Any]) -> None:
     with st.chat_message("assistant"), st.status(label, expanded=False) as status:
         components.plain(t("step_plan", lang))
         try:
-            answer = ask_in_session(ctx.settings, question, state["session"])
+            answer = ask_in_session(ctx.settings, question, state["session"], ctx.user)
         except ChatBIError as exc:
             answer = _error(question, lang, user_message(exc, lang) if isinstance(exc, UserError) else str(exc))
         except Exception as exc:  # a bug must not take the conversation down
@@ -169,6 +178,6 @@ def _send(msg: dict[str, Any], rating: str, ctx: Context) -> None:
         rating="up" if rating == "up" else "down", question=msg["question"], lang=answer.get("lang") or ctx.lang,
         status=answer["status"], semantic_query=answer.get("semantic_query"), sql=answer.get("sql"),
         correction=str(st.session_state.get(f"correction_{msg['id']}", "") or "") if rating == "down" else "",
-        context=list(msg.get("context") or []), user=ctx.settings.role,
+        context=list(msg.get("context") or []), user=ctx.user.id,
     ))
     msg["feedback"] = rating

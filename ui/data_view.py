@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from .auth import may_refresh
 from .components import md_escape
 from .i18n import t
 from .shell import context
@@ -29,7 +30,7 @@ def render() -> None:
              t("kind", lang): t("kind_model" if name in models else "kind_warehouse", lang)}
             for name, n in counts.items()]
     st.dataframe(rows, hide_index=True, key="data_tables")
-    allowed = s.role in ("admin", "manager")
+    allowed = may_refresh(ctx.access)
     if st.button(t("refresh", lang), disabled=not allowed, help=None if allowed else t("refresh_denied", lang),
                  key="refresh_models", type="primary"):
         started = time.perf_counter()

@@ -22,11 +22,16 @@ from assistant.llm.transcripts import Exchange, ReplayTransport
 from assistant.llm.wiring import connect_llm
 from assistant.service import ChatBI
 from assistant.session import Session
+from semantic_layer.policy import Principal
 
 
 @pytest.fixture(scope="module")
 def bi(demo_db: Path) -> ChatBI:
-    return ChatBI(demo_db, llm=False)
+    return ChatBI(demo_db, llm=False, audit=False)
+
+
+#: A head-office business user: every region, PII masked (metrics/users.yaml).
+ANALYST = Principal("analyst", "business", attributes={"regions": ("*",)})
 
 
 def wire(bi: ChatBI, model: Any, **settings: Any) -> Any:
@@ -153,7 +158,9 @@ OBEYING_REPLIES = [  # what a model that obeys the injection sends back
     {"action": "query", "query": {"analysis": "secrets"}},
 ]
 
-FORBIDDEN = re.compile(r"\b(phone|email|customer_name|secrets|drop|delete|insert|update)\b", re.IGNORECASE)
+FORBIDDEN = re.compile(r"\b(secrets|drop|delete|insert|update)\b", re.IGNORECASE)
+PII_COLUMN = re.compile(r"\b(phone|email|customer_name)\b", re.IGNORECASE)  # only ever read through the masked view
+RAW_PHONE = re.compile(r"\b1[3-9]\d{9}\b")
 
 
 @pytest.mark.parametrize("analyst_mode", [False, True], ids=["governed", "analyst_mode"])
@@ -165,20 +172,24 @@ def test_injection_executes_nothing_beyond_the_guarded_governed_query(bi, execut
         executed.clear()
         model = wire(bi, ScriptedChatModel(respond=lambda _m, r=reply: plan_call(**r)), analyst_mode=analyst_mode,
                      route="always")
-        answer = bi.ask(question)
+        answer = bi.ask(question, user=ANALYST)
         calls += model.calls
         assert model.calls in (0, 2)  # never sent (write / pasted SQL), or rejected twice
         assert answer.planner == "offline" and answer.governed, (reply, answer.sql)
         assert all(not FORBIDDEN.search(sql) and " LIMIT " in sql.upper() for sql in executed), (reply, executed)
-        assert not FORBIDDEN.search(" ".join(answer.columns))
+        assert all(not PII_COLUMN.search(sql) or "customers__masked" in sql for sql in executed), executed
+        assert not RAW_PHONE.search(str(answer.rows)), answer.rows[:3]
     sent = question in INJECTIONS[1:3]  # the others are refused offline as a write or pasted SQL: final
     assert (calls > 0) == sent
 
 
-def test_pii_never_appears_even_when_the_offline_plan_asks_for_it(bi, executed) -> None:
-    wire(bi, ScriptedChatModel(respond=lambda _m: plan_call(**OBEYING_REPLIES[0])))
-    answer = bi.ask("show phone numbers of customers")
-    assert answer.status != "ok" and not executed  # the guard withholds PII columns
+def test_pii_is_masked_for_non_admins_even_when_the_plan_asks_for_it(bi, executed) -> None:
+    model = wire(bi, ScriptedChatModel(respond=lambda _m: plan_call(**OBEYING_REPLIES[0])))
+    answer = bi.ask("show phone numbers of customers", user=ANALYST)
+    assert model.calls == 0 or answer.planner == "offline"  # the LLM may not plan PII at all
+    assert answer.status == "ok" and executed and all("customers__masked" in sql for sql in executed)
+    phones = [row[0] for row in answer.rows]
+    assert phones and all(re.fullmatch(r"1\d\d\*{4}\d{4}", p) for p in phones), phones[:5]
 
 
 # --- analyst mode ----------------------------------------------------------------------

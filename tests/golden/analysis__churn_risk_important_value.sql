@@ -4,6 +4,7 @@
 WITH q1 AS (
   SELECT
     customers.customer_id AS customer_id,
+    customers.customer_name AS customer_name,
     AVG(customer_value.historical_clv) AS avg_historical_clv,
     AVG(customer_value.clv) AS avg_clv,
     AVG(customer_value.p_alive) AS avg_p_alive
@@ -16,10 +17,12 @@ WITH q1 AS (
     customer_segments.rfm_segment = 'Important Value'
     AND customer_value.churn_risk = 'High'
   GROUP BY
-    customers.customer_id
+    customers.customer_id,
+    customers.customer_name
 )
 SELECT
   q1.customer_id AS customer_id,
+  q1.customer_name AS customer_name,
   q1.avg_historical_clv AS avg_historical_clv,
   q1.avg_clv AS avg_clv,
   q1.avg_p_alive AS avg_p_alive

@@ -139,3 +139,16 @@ def test_atomic_write_leaves_no_temp_files(store):
     text, version = store.read(SALES)
     store.save(SALES, text + "\n", version)
     assert not [p for p in (store.root / "metrics").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_history_records_who_saved_and_who_restored(store):
+    original, v0 = store.read(SALES)
+    v1 = store.save(SALES, original.replace("en: Revenue}", "en: Turnover}"), v0, author="wang@example.com")
+    assert [(e.version, e.author, e.action) for e in store.history(SALES)] == [
+        (v1, "wang@example.com", "save"), (v0, None, None)], "the replaced version has no recorded author"
+    store.restore(SALES, v0, v1, author="admin")
+    restored = next(e for e in store.history(SALES) if e.version == v0)
+    assert (restored.author, restored.action) == ("admin", "restore") and restored.changed_at is not None
+    assert len(store.history(SALES)) == 2, "a restore adds an event, not a second copy of the version"
+    store.save(SALES, original + "\n", v0)
+    assert store.history(SALES)[0].author is None, "a save without an author records none"

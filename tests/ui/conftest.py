@@ -1,7 +1,9 @@
 """Fixtures for the app tests: the app pointed at copies (catalog, suite, home) in tmp.
 
 Tests never touch the repository's catalog or golden suite: ``CHATBI_CATALOG``,
-``CHATBI_SUITE`` and ``CHATBI_HOME`` point into ``tmp_path``.
+``CHATBI_SUITE`` and ``CHATBI_HOME`` point into ``tmp_path``. Who is signed in
+is a user of the demo directory (``metrics/users.yaml``) named by ``CHATBI_USER``,
+as ``chatbi serve --user`` sets it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "ui" / "app.py"
 TIMEOUT = 60  # NOTES: the 3 s default is too short; the first customer-model build takes seconds
+#: A demo directory user per role (metrics/users.yaml): wang manages East, analyst sees every region.
+ROLE_USERS = {"admin": "admin", "manager": "wang", "business": "analyst"}
 
 SMALL_SUITE = """\
 # a two-case suite for the admin page tests
@@ -33,7 +37,7 @@ cases:
 
 @pytest.fixture
 def ui_env(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Environment for one app: a catalog copy, a small suite, an empty home; role admin."""
+    """Environment for one app: a catalog copy, a small suite, an empty home; signed in as ``admin``."""
     catalog = tmp_path / "catalog"
     shutil.copytree(REPO / "metrics" / "catalog", catalog, ignore=shutil.ignore_patterns(".history"))
     (tmp_path / "suite.yaml").write_text(SMALL_SUITE, encoding="utf-8")
@@ -41,7 +45,9 @@ def ui_env(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("CHATBI_CATALOG", str(catalog))
     monkeypatch.setenv("CHATBI_SUITE", str(tmp_path / "suite.yaml"))
     monkeypatch.setenv("CHATBI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CHATBI_ROLE", "admin")
+    monkeypatch.setenv("CHATBI_USER", "admin")
+    monkeypatch.delenv("CHATBI_LOCAL_OPERATOR", raising=False)
+    monkeypatch.delenv("CHATBI_USERS", raising=False)  # the demo directory
     monkeypatch.setenv("CHATBI_LANG", "zh")
     for name in [k for k in os.environ if k.startswith("CHATBI_LLM_")]:
         monkeypatch.delenv(name)  # the offline planner: deterministic answers
@@ -52,8 +58,9 @@ def ui_env(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 def make_app(ui_env: Path) -> Callable[..., object]:
     from streamlit.testing.v1 import AppTest
 
-    def make(role: str = "admin", page: str | None = None) -> AppTest:
-        os.environ["CHATBI_ROLE"] = role
+    def make(user: str | None = None, page: str | None = None, *, role: str | None = None) -> AppTest:
+        """The app signed in as ``user`` (a demo directory id), or as the demo user with ``role``."""
+        os.environ["CHATBI_USER"] = user or ROLE_USERS[role or "admin"]
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         at.run()
         if page:

@@ -26,8 +26,7 @@ def test_admin_page_lists_catalog_files_and_the_playbook(make_app, ui_env):
     options = at.selectbox(key="admin_file").options
     assert options[0] == "project.yaml"
     assert SALES in options and "models/orders.yaml" in options
-    if (ui_env / "catalog" / "playbook.yaml").exists():
-        assert options[-1] == "playbook.yaml"
+    assert options[-2:] == ["playbook.yaml", "access.yaml"]  # roles and row rules are edited like the rest
 
 
 def test_validate_lists_every_issue_with_its_line(make_app, ui_env):
@@ -164,7 +163,7 @@ def test_admin_page_reached_directly_still_checks_the_role(ui_env, monkeypatch):
 
     from tests.ui.conftest import REPO, TIMEOUT
 
-    monkeypatch.setenv("CHATBI_ROLE", "business")
+    monkeypatch.setenv("CHATBI_USER", "analyst")
     at = AppTest.from_file(str(REPO / "ui" / "app_pages" / "admin.py"), default_timeout=TIMEOUT).run()
     assert any("仅限管理员" in e.value for e in at.error)
     assert not at.text_area

@@ -2,7 +2,8 @@
 
 Asks one Chinese and one English question and checks that the table
 (``stDataFrame``) and the chart (``stVegaLiteChart``) rendered; switches the UI
-language with the real sidebar control; opens the metric catalog. Screenshots
+language with the real sidebar control; opens the metric catalog; as
+``--user wang`` (a regional manager) the table holds his region only. Screenshots
 and timings go to ``artifacts/`` (gitignored) — look at them to see Chinese render.
 
 Needs Debian's ``chromium`` and ``fonts-wqy-microhei`` (``.ci/run`` installs them).
@@ -19,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -64,9 +66,9 @@ def timings() -> Iterator[dict[str, float]]:
     (ARTIFACTS / "e2e_timing.txt").write_text("".join(f"{k}: {v:.2f} s\n" for k, v in found.items()), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, demo_db: Path, timings: dict[str, float]) -> Iterator[str]:
-    """The app as a user starts it (``chatbi serve``) on a free port, against copies in tmp."""
+@contextmanager
+def _serve(tmp_path_factory: pytest.TempPathFactory, demo_db: Path, *args: str) -> Iterator[tuple[str, float]]:
+    """``chatbi serve ARGS`` on a free port against copies in tmp; yields its URL and seconds to healthy."""
     _require_browser()
     tmp = tmp_path_factory.mktemp("e2e")
     catalog = tmp / "catalog"
@@ -81,15 +83,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_db: Path, timings: dic
     env["CHATBI_HOME"] = str(tmp / "home")
     started = time.perf_counter()
     proc = subprocess.Popen([str(exe), "serve", "--db", str(tmp / "demo.duckdb"), "--port", str(port),
-                             "--catalog", str(catalog), "--suite", str(tmp / "suite.yaml")],
+                             "--catalog", str(catalog), "--suite", str(tmp / "suite.yaml"), *args],
                             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     try:
         while not _healthy(url):
             if proc.poll() is not None or time.perf_counter() - started > 60:
                 pytest.fail(f"chatbi serve did not come up:\n{(tmp / 'serve.log').read_text()}")
             time.sleep(0.1)
-        timings["server healthy"] = time.perf_counter() - started
-        yield url
+        yield url, time.perf_counter() - started
     finally:
         proc.terminate()
         try:
@@ -98,6 +99,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_db: Path, timings: dic
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_db: Path, timings: dict[str, float]) -> Iterator[str]:
+    """The app as a user starts it on their own machine (``chatbi serve``: the local operator)."""
+    with _serve(tmp_path_factory, demo_db) as (url, seconds):
+        timings["server healthy"] = seconds
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +187,20 @@ def test_metric_catalog_page_renders_chinese(server, page, timings):
     timings["catalog search"] = time.perf_counter() - t0
     assert page.get_by_text("获客成本", exact=False).first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "e2e_catalog.png"), full_page=True)
+
+
+def test_a_regional_manager_sees_only_their_region(tmp_path_factory, demo_db, page):
+    """``chatbi serve --user wang``: the answer table holds the East row only."""
+    with _serve(tmp_path_factory, demo_db, "--user", "wang") as (url, _):
+        page.goto(url)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("王经理(华东)", exact=False).first.wait_for(state="visible")
+        _ask(page, "2025年各地区的销售额", 0)
+        grid = page.locator('[data-testid="stDataFrame"] [role="gridcell"]')  # the grid's accessible cells
+        grid.first.wait_for(state="attached")
+        cells = grid.all_inner_texts()
+        assert cells[0::2] == ["华东"], cells
+        page.screenshot(path=str(ARTIFACTS / "e2e_chat_wang.png"), full_page=True)
 
 
 def test_missing_browser_fails_on_ci_and_skips_only_locally(monkeypatch, tmp_path):
