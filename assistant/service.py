@@ -7,17 +7,19 @@ shape (DESIGN §5), so an error looks the same wherever it surfaces.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from semantic_layer.access import allowed_schema, masked_view_sql, pii_columns
+from semantic_layer.access import allowed_schema
 from semantic_layer.catalog import Catalog
 from semantic_layer.compiler import CompiledQuery, compile_query
-from semantic_layer.engine import WAREHOUSE, DuckDBEngine, QueryResult
+from semantic_layer.engine import QueryResult
+from semantic_layer.engines import Engine, connect_engine
+from semantic_layer.engines.workspace import create_masked_views
 from semantic_layer.errors import UserError
-from semantic_layer.expressions import masked_table_name
 from semantic_layer.guard import GuardedSQL, guard_sql
 from semantic_layer.lineage import OutputColumn
 from semantic_layer.loader import load_catalog
@@ -71,23 +73,30 @@ class Answer:
 class ChatBI:
     """A catalog, an engine and a planner, wired once per process."""
 
-    def __init__(self, db_path: str | Path, *, catalog: Catalog | None = None,
+    def __init__(self, db_path: str | Path | None = None, *, catalog: Catalog | None = None,
                  catalog_dir: str | Path | None = None, as_of: dt.date | None = None,
                  llm: Any = None, llm_settings: Any = None, audit: AuditLog | bool | None = None,
-                 user: Principal | None = None) -> None:
-        """``llm``: None reads the LLM settings (none → offline), False is offline, or settings or a chat model.
+                 user: Principal | None = None, engine: Engine | None = None) -> None:
+        """``db_path``: a DuckDB file, ``postgresql://…``, or a Spark master (``spark://host:7077``, ``local[2]``)
+        reading the Parquet warehouse in ``$CHATBI_SPARK_PARQUET`` (docs/engines.md); or pass ``engine``.
+
+        ``llm``: None reads the LLM settings (none → offline), False is offline, or settings or a chat model.
 
         ``audit``: None opens the default audit log (``$CHATBI_AUDIT``), False keeps none.
         ``user``: who asks when ``ask`` is not told (default: the local operator, an admin).
         """
         self.catalog = catalog or load_catalog(catalog_dir)
         limits = self.catalog.policy.limits
-        self.engine = DuckDBEngine(db_path, memory_limit=limits.memory,
-                                   max_execution_time_ms=int(limits.query_seconds * 1000))
+        if engine is None and db_path is None:
+            raise ValueError("ChatBI needs a warehouse: db_path or engine")
+        url = _engine_url(db_path)
+        self.engine: Engine = engine or connect_engine(
+            url, memory_limit=limits.memory, max_execution_time_ms=int(limits.query_seconds * 1000),
+            **_spark_options(url))
         self.as_of = as_of or self.engine.as_of_date() or dt.date.today()
         self.planner = Planner(self.catalog)
         self.materializer = Materializer(self.catalog, self.engine)
-        self._create_masked_views()
+        create_masked_views(self.engine, self.catalog)
         self._refresh_schemas()
         self.default_user = user or operator()
         self.audit: AuditLog | None = (AuditLog(retention_days=self.catalog.policy.audit.retention_days)
@@ -103,14 +112,6 @@ class ChatBI:
     def _refresh_schemas(self) -> None:
         tables = self.engine.tables()
         self._schemas = {pii: allowed_schema(self.catalog, tables, include_pii=pii) for pii in (True, False)}
-
-    def _create_masked_views(self) -> None:
-        """One ``<table>__masked`` view per warehouse table with PII columns (see semantic_layer.access)."""
-        warehouse = self.engine.tables()
-        for table, columns in pii_columns(self.catalog).items():
-            if table in warehouse:
-                self.engine.create_view(masked_table_name(table),
-                                        masked_view_sql(table, columns, f"{WAREHOUSE}.main.{table}"))
 
     def access_for(self, user: Principal | None = None) -> Access:
         return resolve_access(self.catalog.policy, user or self.default_user)
@@ -201,7 +202,7 @@ class ChatBI:
         ))
 
     def compile(self, query: SemanticQuery, access: Access | None = None) -> CompiledQuery:
-        return compile_query(query, self.catalog, as_of=self.as_of, access=access)
+        return compile_query(query, self.catalog, as_of=self.as_of, access=access, dialect=self.engine.dialect)
 
     def run(self, query: SemanticQuery, *, question: str = "", lang: str = "zh", access: Access | None = None) -> Answer:
         """Compile, guard and execute a semantic query; user errors become an error answer."""
@@ -262,7 +263,8 @@ class ChatBI:
         self.materializer.ensure(needed, self.as_of)
         if not needed <= set(self._schemas[True]):  # built now, or by another session a moment ago
             self._refresh_schemas()
-        guarded = guard_sql(compiled.sql, self._schemas[access.see_pii], max_rows=self.catalog.project.max_rows)
+        guarded = guard_sql(compiled.sql, self._schemas[access.see_pii], max_rows=self.catalog.project.max_rows,
+                            dialect=self.engine.dialect)
         return compiled, guarded, self.engine.execute(guarded)
 
     def playbook(self) -> Playbook:
@@ -286,3 +288,19 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6)
     return value
+
+
+def _spark_options(url: str) -> dict[str, Any]:
+    """A Spark master reads the warehouse exported as Parquet (``engines.load.export_parquet``)."""
+    if url.startswith(("spark://", "local", "yarn", "k8s://")) and os.environ.get("CHATBI_SPARK_PARQUET"):
+        return {"parquet_dir": os.environ["CHATBI_SPARK_PARQUET"]}
+    return {}
+
+
+def _engine_url(db_path: str | Path | None) -> str:
+    """The engine URL as written: a ``Path`` (the CLI's ``--db``) folds ``postgresql://`` into ``postgresql:/``."""
+    text = str(db_path)
+    scheme, sep, rest = text.partition(":/")
+    if sep and scheme in ("postgresql", "postgres", "spark", "k8s") and not rest.startswith("/"):
+        return f"{scheme}://{rest}"
+    return text

@@ -13,7 +13,7 @@ Tags propagate: a dimension or metric computed from a PII column is PII too.
 
 from __future__ import annotations
 
-from typing import Collection, Mapping
+from typing import Collection, Mapping, Sequence
 
 from sqlglot import exp
 
@@ -72,6 +72,28 @@ def masked_view_sql(table: str, pii: Mapping[str, str], source: str) -> str:
             lambda n: exp.column(column) if isinstance(n, exp.Column) and n.name == "x" else n)
         replaced.append(f"{masked.sql(dialect='duckdb')} AS {column}")
     return f"SELECT * REPLACE ({', '.join(replaced)}) FROM {source}"
+
+
+def masked_view_select(pii: Mapping[str, str], columns: Sequence[str], source: exp.Expression,
+                       dialect: str) -> str:
+    """The masked view as an explicit column list, built for ``dialect`` (no ``* REPLACE`` outside DuckDB).
+
+    >>> print(masked_view_select({"phone": "phone"}, ["customer_id", "phone"], exp.table_("customers", db="public"),
+    ...                          "postgres"))
+    SELECT customer_id, CASE WHEN phone IS NULL THEN NULL WHEN LENGTH(phone) >= 7 THEN LEFT(phone, 3) || '****' || RIGHT(phone, 4) ELSE '****' END AS phone FROM public.customers
+    """
+    from .dialects import adapt
+
+    projections: list[exp.Expression] = []
+    for column in columns:
+        kind = pii.get(column)
+        if kind is None:
+            projections.append(exp.column(column))
+            continue
+        masked = parse_snippet(MASK_SQL[kind]).transform(
+            lambda n: exp.column(column) if isinstance(n, exp.Column) and n.name == "x" else n)
+        projections.append(exp.alias_(adapt(masked, dialect), column))
+    return exp.select(*projections).from_(source).sql(dialect=dialect)
 
 
 def allowed_schema(

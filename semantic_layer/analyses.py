@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from .catalog import Catalog
+from .dialects import date_diff, date_trunc
 from .errors import UserError, closest
 from .expressions import Scope, date_literal
 from .query import OrderBy, SemanticQuery
@@ -101,8 +102,8 @@ def cohort_select(query: SemanticQuery, catalog: Catalog, as_of: dt.date, start:
         raise UserError(214, "同期群分析需要 buyers 为简单指标", "cohort analysis needs 'buyers' to be a simple metric")
     firsts_scope = scope or Scope(catalog, "customer_first_orders", as_of)
     first_day = firsts_scope.dimension("first_order_date")[1]
-    month = lambda e: exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("month"), e]),  # noqa: E731
-                               exp.DataType.Type.DATE)
+    dialect = firsts_scope.dialect
+    month = lambda e: date_trunc("month", e, dialect)  # noqa: E731
     conds = list(filters or [])
     if start:
         conds.append(exp.GTE(this=first_day.copy(), expression=date_literal(start)))
@@ -112,7 +113,7 @@ def cohort_select(query: SemanticQuery, catalog: Catalog, as_of: dt.date, start:
         exp.alias_(month(first_day.copy()), "cohort"),
     ).where(exp.and_(*conds))
 
-    act_scope = Scope(catalog, buyers.model, as_of, access=firsts_scope.access)
+    act_scope = Scope(catalog, buyers.model, as_of, access=firsts_scope.access, dialect=firsts_scope.dialect)
     entity = act_scope.metric_expr(buyers.expr)
     order_day = act_scope.dimension(buyers.time or catalog.model(buyers.model).default_time or "")[1]
     act_conds = [exp.LTE(this=order_day.copy(), expression=date_literal(as_of))]
@@ -123,8 +124,7 @@ def cohort_select(query: SemanticQuery, catalog: Catalog, as_of: dt.date, start:
     ).distinct().where(exp.and_(*act_conds))
 
     sizes = exp.select("cohort", exp.alias_(exp.Count(this=exp.Star()), "cohort_size")).from_("firsts").group_by("cohort")
-    months_since = exp.Anonymous(this="date_diff", expressions=[
-        exp.Literal.string("month"), exp.column("cohort", table="f"), exp.column("activity_month", table="a")])
+    months_since = date_diff("month", exp.column("cohort", table="f"), exp.column("activity_month", table="a"), dialect)
     retained = exp.Count(this=exp.Distinct(expressions=[exp.column("customer_id", table="f")]))
     size = exp.Max(this=exp.column("cohort_size", table="s"))
     select = (

@@ -18,6 +18,7 @@ from sqlglot import exp
 from .access import pii_dimensions, pii_metrics
 from .analyses import ANALYSES, analysis, cohort_select, expand
 from .catalog import Catalog
+from .dialects import add_period, date_trunc, normalise_dialect
 from .errors import UserError, closest
 from .expressions import Scope, date_literal, dimension_label, parse_snippet
 from .policy import Access
@@ -62,6 +63,7 @@ class _Plan:
     dim_filters: list[Filter]
     metric_filters: list[Filter]
     access: Access | None = None
+    dialect: str = "duckdb"
 
     @property
     def key_names(self) -> list[str]:
@@ -80,12 +82,17 @@ def compile_query(
     outside the grants is refused rather than silently emptied. None: no
     restriction (trusted callers: validation, the dry run, admin tools).
 
+    ``dialect`` is the target the tree is built for (``semantic_layer.dialects``):
+    date truncation, period arithmetic and catalog snippets become that
+    dialect's own nodes; the SQL is rendered once, never transpiled from DuckDB.
+
     >>> from semantic_layer.loader import load_catalog
     >>> q = SemanticQuery(metrics=["revenue"], dimensions=["region"])
     >>> compiled = compile_query(q, load_catalog(), as_of=dt.date(2025, 12, 31))
     >>> "SUM(orders.amount) AS revenue" in compiled.sql, [c.name for c in compiled.columns]
     (True, ['region', 'revenue'])
     """
+    dialect = normalise_dialect(dialect)
     if query.analysis:
         spec = analysis(query.analysis)
         if spec.defaults is None:
@@ -99,7 +106,7 @@ def compile_query(
         catalog, query, as_of, resolve(query.time, as_of), query.time.grain if query.time else None,
         [f for f in query.filters if f.field not in metric_names],
         [f for f in query.filters if f.field in metric_names],
-        access,
+        access, dialect,
     )
     leaves = _leaves(metrics, catalog)
     ctes = _build_ctes(plan, leaves)
@@ -288,7 +295,7 @@ def _keys(plan: _Plan, scope: Scope, time_ref: str | None, grain: Grain | None) 
         _, expr = scope.dimension(ref)
         keys.append(exp.alias_(expr, ref.rpartition(".")[2]))
     if grain is not None and time_ref is not None:
-        keys.append(exp.alias_(_trunc(grain, _time(scope, time_ref, grain)), grain.value))
+        keys.append(exp.alias_(_trunc(grain, _time(scope, time_ref, grain), plan.dialect), grain.value))
     return keys
 
 
@@ -309,14 +316,12 @@ def _time(scope: Scope, ref: str, grain: Grain | None) -> exp.Expression:
 _GRAIN_ZH = {Grain.day: "日", Grain.week: "周", Grain.month: "月", Grain.quarter: "季度", Grain.year: "年"}
 
 
-def _trunc(grain: Grain, expr: exp.Expression) -> exp.Expression:
-    trunc = exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string(grain.value), expr])
-    return exp.cast(trunc, exp.DataType.Type.DATE)
+def _trunc(grain: Grain, expr: exp.Expression, dialect: str) -> exp.Expression:
+    return date_trunc(grain.value, expr, dialect)
 
 
-def _add_period(expr: exp.Expression, grain: Grain) -> exp.Expression:
-    interval = exp.Interval(this=exp.Literal.string("1"), unit=exp.var(grain.value.upper()))
-    return exp.cast(exp.Add(this=expr, expression=interval), exp.DataType.Type.DATE)
+def _add_period(expr: exp.Expression, grain: Grain, dialect: str) -> exp.Expression:
+    return add_period(expr, grain.value, dialect)
 
 
 def _conditions(plan: _Plan, scope: Scope, filter_sql: str | None, time_expr: exp.Expression | None,
@@ -345,7 +350,7 @@ def _grouping(plan: _Plan, scope: Scope, time_ref: str | None,
 
 def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
                 items: list[tuple[SimpleMetric, Agg, str]], alias: str) -> _Cte:
-    scope = Scope(plan.catalog, model, plan.as_of, access=plan.access)
+    scope = Scope(plan.catalog, model, plan.as_of, access=plan.access, dialect=plan.dialect)
     keys, conds = _grouping(plan, scope, time_ref, filter_sql or None)
     measures = [exp.alias_(_aggregate(agg, scope.metric_expr(expr)), m.name) for m, agg, expr in items]
     body = scope.from_clause().select(*keys, *measures)
@@ -357,7 +362,7 @@ def _simple_cte(plan: _Plan, model: str, filter_sql: str, time_ref: str | None,
 
 def _entity_count_cte(plan: _Plan, metric: EntityCountMetric, alias: str) -> _Cte:
     """Count entities whose per-period aggregate meets ``having`` (repeat buyers)."""
-    scope = Scope(plan.catalog, metric.model, plan.as_of, access=plan.access)
+    scope = Scope(plan.catalog, metric.model, plan.as_of, access=plan.access, dialect=plan.dialect)
     time_ref = _time_ref(metric, plan.catalog, plan)
     keys, conds = _grouping(plan, scope, time_ref, metric.filter)
     entity = _entity_column(plan.catalog, metric.model, metric.entity)
@@ -382,7 +387,7 @@ def _churn_cte(plan: _Plan, metric: PeriodChurnMetric, alias: str) -> _Cte:
     in range are pooled. Periods after the as-of date's are never counted.
     """
     grain = plan.grain or metric.grain
-    scope = Scope(plan.catalog, metric.model, plan.as_of, access=plan.access)
+    scope = Scope(plan.catalog, metric.model, plan.as_of, access=plan.access, dialect=plan.dialect)
     time_ref = _time_ref(metric, plan.catalog)
     if time_ref is None:
         raise UserError(207, f"流失指标 '{metric.name}' 需要时间维度", f"churn metric '{metric.name}' needs a time dimension")
@@ -394,12 +399,12 @@ def _churn_cte(plan: _Plan, metric: PeriodChurnMetric, alias: str) -> _Cte:
     conds = _conditions(plan, scope, metric.filter, time_expr, active_start, last)
     entity = _entity_column(plan.catalog, metric.model, metric.entity)
     active = scope.from_clause().select(
-        *dims, exp.alias_(entity, "entity_id"), exp.alias_(_trunc(grain, time_expr.copy()), "period")
+        *dims, exp.alias_(entity, "entity_id"), exp.alias_(_trunc(grain, time_expr.copy(), plan.dialect), "period")
     ).distinct()
     active = _where(active, conds)
     active_alias = f"{alias}_active"
 
-    this_period = _add_period(exp.column("period", table="prev"), grain)
+    this_period = _add_period(exp.column("period", table="prev"), grain, plan.dialect)
     on = [exp.column("entity_id", table="cur").eq(exp.column("entity_id", table="prev")),
           exp.column("period", table="cur").eq(this_period.copy())]
     on += [exp.NullSafeEQ(this=exp.column(d.alias, table="cur"), expression=exp.column(d.alias, table="prev"))
@@ -646,7 +651,7 @@ def _compile_cohort(query: SemanticQuery, catalog: Catalog, as_of: dt.date, dial
                     access: Access | None) -> CompiledQuery:
     """Cohort retention: the analysis's own SELECT, with the query's filters and range."""
     _check_access(query, catalog, access)
-    scope = Scope(catalog, "customer_first_orders", as_of, access=access)
+    scope = Scope(catalog, "customer_first_orders", as_of, access=access, dialect=dialect)
     conds = []
     for f in query.filters:
         resolved, expr = scope.dimension(f.field)

@@ -91,6 +91,8 @@ class QueryResult:
 class DuckDBEngine:
     """One locked-down DuckDB connection; a cursor per query, safe across threads."""
 
+    dialect = "duckdb"  # the SQL dialect queries must be compiled and guarded in
+
     def __init__(
         self,
         db_path: str | Path,

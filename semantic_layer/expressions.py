@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from .catalog import Catalog, JoinStep, ResolvedDimension
+from .dialects import adapt
 from .errors import UserError
 from .policy import Access, Grant
 from .schema import Dimension
@@ -51,6 +52,8 @@ class Scope:
     joins: dict[str, JoinStep] = field(default_factory=dict)  # to_model -> step
     #: The viewer's rights: row grants and PII masking applied to every source; None: unrestricted.
     access: Access | None = None
+    #: The dialect the tree is built for: snippets are adapted to it (``dialects.adapt``).
+    dialect: str = "duckdb"
 
     def need(self, path: tuple[JoinStep, ...]) -> None:
         for step in path:
@@ -64,11 +67,11 @@ class Scope:
 
     def raw(self, sql: str, model: str) -> exp.Expression:
         """``sql`` over raw columns of ``model`` (a dimension's own expression)."""
-        return parse_snippet(sql).transform(lambda node: self._raw_node(node, model))
+        return adapt(parse_snippet(sql).transform(lambda node: self._raw_node(node, model)), self.dialect)
 
     def metric_expr(self, sql: str) -> exp.Expression:
         """``sql`` where bare names are dimensions first, then raw base columns."""
-        return parse_snippet(sql).transform(self._metric_node)
+        return adapt(parse_snippet(sql).transform(self._metric_node), self.dialect)
 
     def _raw_node(self, node: exp.Expression, model: str) -> exp.Expression:
         if isinstance(node, exp.Placeholder) and node.name == "as_of":
@@ -137,9 +140,9 @@ class Scope:
                 table = masked_table_name(table)
             return exp.table_(table, alias=model)
         if hasattr(src, "sql") and not src.materialize:
-            inner = parse_snippet(src.sql).transform(
+            inner = adapt(parse_snippet(src.sql).transform(
                 lambda n: date_literal(self.as_of) if isinstance(n, exp.Placeholder) and n.name == "as_of" else n
-            )
+            ), self.dialect)
             return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(model)))
         # Materialised and Python-built models live under their own name in the engine.
         return exp.table_(model, alias=model)

@@ -195,7 +195,8 @@ _ALLOWED_CURRENT = frozenset(
 
 # Last wall: any call in the rendered SQL whose name matches is refused, whatever
 # node produced it (a typed sqlglot function may render as a DuckDB name that
-# reads files or settings). Example: read_csv_auto(...) or duckdb_settings().
+# reads files or settings). Example: read_csv_auto(...) or duckdb_settings(); on Spark
+# reflect()/java_method() call into the JVM, on PostgreSQL lo_import() reads server files.
 _DENIED_CALL = re.compile(
     r"""^(?:read_\w* | \w*_scan | glob | query | query_table | sniff_csv
       | parquet_\w* | iceberg_\w* | delta_\w* | getenv | current_setting
@@ -205,7 +206,8 @@ _DENIED_CALL = re.compile(
       | \w*_description | in_search_path | txid_current | inet_\w* | nextval
       | currval | setval | setseed | write_log | sleep_ms | checkpoint
       | force_checkpoint | columns | which_secret | load_\w* | install_\w* | stats
-      | json_serialize_plan | test_\w* | icu_\w* )$""",
+      | json_serialize_plan | test_\w* | icu_\w*
+      | reflect | try_reflect | java_method | input_file_\w* | lo_\w* | dblink\w* )$""",
     re.X,
 )
 

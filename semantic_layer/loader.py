@@ -74,9 +74,12 @@ def _parse(root: Path, overrides: dict[str, str]) -> tuple[Catalog | None, list[
         return None, issues
     catalog = Catalog.build(root, project, models, metric_files, issues)
     if access is not None:
-        where = {**catalog.where, "access": (access.file, 1)}
+        where = {**catalog.where, "access": (access.file, 1),
+                 "access:protected_models": (access.file, access.lines.get(("protected_models",), 1))}
         for i, _ in enumerate(access.obj.row_rules):
             where[f"access:row_rules.{i}"] = (access.file, access.lines.get(("row_rules", i)))
+            for fld in ("roles", "models", "dimension"):
+                where[f"access:row_rules.{i}.{fld}"] = (access.file, access.lines.get(("row_rules", i, fld)))
         catalog = replace(catalog, policy=access.obj, where=where)
     return catalog, issues
 

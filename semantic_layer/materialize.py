@@ -4,6 +4,12 @@ SQL models with ``materialize: true`` run in the engine (RFM, ABC); Python
 models (``module:function``) get a read-only reader over the tables they declare
 and return one row per entity (CLV fits). Both land in the engine's workspace
 under the model's name, where compiled queries find them.
+
+On PostgreSQL and Spark the same holds in the engine's own SQL: the model's
+SQL (and a Python model's reader SQL, both written in DuckDB syntax like every
+catalog snippet) is parsed, adapted to the engine's dialect
+(``dialects.adapt``) and rendered for it; only the per-customer rows a Python
+model fits on leave the engine.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import pandas
 from sqlglot import exp
 
 from .catalog import Catalog
+from .dialects import adapt
 from .engine import DuckDBEngine
 from .errors import InternalError, UserError
 from .expressions import date_literal, parse_snippet
@@ -26,7 +33,7 @@ Reader = Callable[[str], pandas.DataFrame]
 
 
 class Materializer:
-    def __init__(self, catalog: Catalog, engine: DuckDBEngine) -> None:
+    def __init__(self, catalog: Catalog, engine: DuckDBEngine | Any) -> None:
         self.catalog = catalog
         self.engine = engine
         self._built: dict[str, tuple[str, dt.date]] = {}
@@ -68,9 +75,10 @@ class Materializer:
         spec = self.catalog.model(name)
         src = spec.source
         if hasattr(src, "sql"):
-            sql = parse_snippet(src.sql).transform(
+            dialect = getattr(self.engine, "dialect", "duckdb")
+            sql = adapt(parse_snippet(src.sql).transform(
                 lambda n: date_literal(as_of) if isinstance(n, exp.Placeholder) and n.name == "as_of" else n
-            ).sql(dialect="duckdb")
+            ), dialect).sql(dialect=dialect)
             self.engine.materialize(name, sql)
             return
         if not hasattr(src, "python"):
@@ -89,8 +97,12 @@ class Materializer:
         all_tables = self.engine.tables()
         schema = {t: all_tables[t] for t in tables if t in all_tables}
 
+        dialect = getattr(self.engine, "dialect", "duckdb")
+
         def read(sql: str) -> pandas.DataFrame:
-            return self.engine.dataframe(guard_sql(sql, schema, max_rows=50_000_000))
+            if dialect != "duckdb":  # builders write DuckDB syntax, like catalog snippets
+                sql = adapt(parse_snippet(sql), dialect).sql(dialect=dialect)
+            return self.engine.dataframe(guard_sql(sql, schema, max_rows=50_000_000, dialect=dialect))
 
         return read
 

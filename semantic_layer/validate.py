@@ -244,36 +244,36 @@ def access_rule(catalog: Catalog) -> Iterator[Issue]:
     policy = catalog.policy
     for model in policy.protected_models:
         if model not in catalog.models:
-            yield _issue(catalog, "access", 140, f"受保护模型 '{model}' 不存在", f"protected model '{model}' does not exist",
+            yield _issue(catalog, "access:protected_models", 140, f"受保护模型 '{model}' 不存在", f"protected model '{model}' does not exist",
                          "protected_models")
     for i, rule in enumerate(policy.row_rules):
         key, path = f"access:row_rules.{i}", f"row_rules[{i}]"
         for role in rule.roles:
             if role not in policy.roles:
                 hint = closest(role, policy.roles)
-                yield _issue(catalog, key, 141, f"行规则 '{rule.name}' 的角色 '{role}' 未定义{_hint(hint, 'zh')}",
+                yield _issue(catalog, f"{key}.roles", 141, f"行规则 '{rule.name}' 的角色 '{role}' 未定义{_hint(hint, 'zh')}",
                              f"row rule '{rule.name}' names undefined role '{role}'{_hint(hint, 'en')}", f"{path}.roles")
         for model in rule.models:
             if model not in catalog.models:
                 hint = closest(model, catalog.models)
-                yield _issue(catalog, key, 142, f"行规则 '{rule.name}' 的模型 '{model}' 不存在{_hint(hint, 'zh')}",
+                yield _issue(catalog, f"{key}.models", 142, f"行规则 '{rule.name}' 的模型 '{model}' 不存在{_hint(hint, 'zh')}",
                              f"row rule '{rule.name}' names unknown model '{model}'{_hint(hint, 'en')}", f"{path}.models")
             elif model not in policy.protected_models:
-                yield _issue(catalog, key, 143, f"行规则 '{rule.name}' 作用于未受保护的模型 '{model}', 不会生效",
+                yield _issue(catalog, f"{key}.models", 143, f"行规则 '{rule.name}' 作用于未受保护的模型 '{model}', 不会生效",
                              f"row rule '{rule.name}' covers '{model}', which is not protected, so it has no effect",
                              f"{path}.models", level="warning")
             elif rule.dimension and not catalog.can_reach(model, rule.dimension):
-                yield _issue(catalog, key, 144, f"行规则 '{rule.name}': 模型 '{model}' 无法关联到维度 '{rule.dimension}'",
+                yield _issue(catalog, f"{key}.dimension", 144, f"行规则 '{rule.name}': 模型 '{model}' 无法关联到维度 '{rule.dimension}'",
                              f"row rule '{rule.name}': model '{model}' cannot reach dimension '{rule.dimension}'",
                              f"{path}.dimension")
         if rule.dimension:
             try:
                 dim = catalog.find_dimension(rule.dimension)
             except UserError as exc:
-                yield _issue(catalog, key, 145, exc.message_zh, exc.message_en, f"{path}.dimension")
+                yield _issue(catalog, f"{key}.dimension", 145, exc.message_zh, exc.message_en, f"{path}.dimension")
                 continue
             if "pii" in dim.tags:
-                yield _issue(catalog, key, 146, f"行规则 '{rule.name}' 不能基于个人信息维度 '{rule.dimension}'",
+                yield _issue(catalog, f"{key}.dimension", 146, f"行规则 '{rule.name}' 不能基于个人信息维度 '{rule.dimension}'",
                              f"row rule '{rule.name}' cannot filter on the PII dimension '{rule.dimension}'",
                              f"{path}.dimension")
 

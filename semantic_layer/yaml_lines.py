@@ -36,6 +36,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader; duplicate keys are reported by the walk below, not overwritten silently."""
 
 
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """An impossible date (2023-13-01) is a YAML error with its line, not a crash."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid date '{node.value}': {exc}", node.start_mark) from None
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def read_yaml(text: str, file: str) -> tuple[LocatedYaml | None, list[Issue]]:
     """Parse ``text``; return the data with its line map, or the syntax issue."""
     try:

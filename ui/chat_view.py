@@ -79,7 +79,8 @@ def render() -> None:
         _welcome(lang)
     for msg in state["messages"]:
         _message(msg, ctx, busy=bool(pending))
-    st.chat_input(t("chat_placeholder", lang), key="chat_input", max_chars=500, submit_mode="disable",
+    cap = ctx.bi.catalog.policy.limits.max_question_chars  # the server refuses longer ones too (330)
+    st.chat_input(t("chat_placeholder", lang), key="chat_input", max_chars=cap, submit_mode="disable",
                   disabled=bool(pending), on_submit=_on_chat_input)
     if pending:
         _run(pending, ctx, state)

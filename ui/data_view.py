@@ -1,4 +1,5 @@
-"""The data page: which warehouse, its tables and sizes, the as-of date, and a refresh of customer models."""
+"""The data page: which warehouse, its tables and sizes, the as-of date, a refresh of customer models; for
+admins, the import of their own data into a new warehouse (``ui/import_view.py``)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,40 @@ import time
 
 import streamlit as st
 
+from semantic_layer.catalog import Catalog
+from semantic_layer.errors import CatalogError
+from semantic_layer.loader import load_catalog
+
+from . import import_view
 from .auth import may_refresh
 from .components import md_escape
 from .i18n import t
-from .shell import context
+from .shell import Context, context
 
 
 def render() -> None:
     ctx = context()
+    st.title(t("data_title", ctx.lang))
+    if ctx.bi is not None:
+        _warehouse(ctx)
+    if ctx.access.is_admin:  # an import builds a whole warehouse: admins only
+        catalog = ctx.bi.catalog if ctx.bi is not None else _catalog(ctx)
+        if catalog is not None:
+            import_view.render(ctx, catalog)
+
+
+def _catalog(ctx: Context) -> Catalog | None:
+    """The catalog when the warehouse is what failed (a missing file): an admin can still import one."""
+    try:
+        return load_catalog(ctx.settings.catalog)
+    except CatalogError:
+        return None  # context() has shown why
+
+
+def _warehouse(ctx: Context) -> None:
     lang, s = ctx.lang, ctx.settings
-    st.title(t("data_title", lang))
-    if ctx.bi is None:
-        return
     bi = ctx.bi
+    assert bi is not None
     c1, c2, c3 = st.columns(3)
     c1.metric(t("as_of_label", lang), bi.as_of.isoformat())
     c2.metric(t("data_version", lang), bi.engine.data_version())

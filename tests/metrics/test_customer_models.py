@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from assistant.service import Answer, ChatBI
 from metrics.clv import fit_clv_models, score_customers
-from metrics.customer_value import SUMMARY_SQL, build
+from metrics.customer_value import build
 from semantic_layer.engine import DuckDBEngine
 from semantic_layer.guard import guard_sql
 from semantic_layer.materialize import Materializer

@@ -1,0 +1,22 @@
+-- case: settled_orders__by_month
+-- dialect: postgres
+-- as_of: 2025-12-31
+-- query: {"metrics": ["settled_orders"], "time": {"grain": "month", "relative": "this_year"}}
+WITH q1 AS (
+  SELECT
+    CAST(DATE_TRUNC('MONTH', orders.order_date) AS DATE) AS month,
+    COUNT(*) AS settled_orders
+  FROM orders AS orders
+  WHERE
+    orders.status IN ('completed', 'returned')
+    AND orders.order_date >= CAST('2025-01-01' AS DATE)
+    AND orders.order_date <= CAST('2025-12-31' AS DATE)
+  GROUP BY
+    CAST(DATE_TRUNC('MONTH', orders.order_date) AS DATE)
+)
+SELECT
+  q1.month AS month,
+  q1.settled_orders AS settled_orders
+FROM q1
+ORDER BY
+  month ASC

@@ -1,0 +1,22 @@
+-- case: buyers__by_month
+-- dialect: snowflake
+-- as_of: 2025-12-31
+-- query: {"metrics": ["buyers"], "time": {"grain": "month", "relative": "this_year"}}
+WITH q1 AS (
+  SELECT
+    CAST(DATE_TRUNC('MONTH', orders.order_date) AS DATE) AS month,
+    COUNT(DISTINCT orders.customer_id) AS buyers
+  FROM orders AS orders
+  WHERE
+    orders.status = 'completed'
+    AND orders.order_date >= CAST('2025-01-01' AS DATE)
+    AND orders.order_date <= CAST('2025-12-31' AS DATE)
+  GROUP BY
+    CAST(DATE_TRUNC('MONTH', orders.order_date) AS DATE)
+)
+SELECT
+  q1.month AS month,
+  q1.buyers AS buyers
+FROM q1
+ORDER BY
+  month ASC

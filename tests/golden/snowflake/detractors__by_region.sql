@@ -1,0 +1,25 @@
+-- case: detractors__by_region
+-- dialect: snowflake
+-- as_of: 2025-12-31
+-- query: {"dimensions": ["region"], "metrics": ["detractors"], "time": {"end": "2025-12-31", "start": "2025-01-01"}}
+WITH q1 AS (
+  SELECT
+    customers.region AS region,
+    COUNT(*) AS detractors
+  FROM surveys AS surveys
+  LEFT JOIN customers AS customers
+    ON surveys.customer_id = customers.customer_id
+  WHERE
+    surveys.nps_score <= 6
+    AND surveys.survey_date >= CAST('2025-01-01' AS DATE)
+    AND surveys.survey_date <= CAST('2025-12-31' AS DATE)
+  GROUP BY
+    customers.region
+)
+SELECT
+  q1.region AS region,
+  q1.detractors AS detractors
+FROM q1
+ORDER BY
+  detractors DESC NULLS LAST,
+  region

@@ -1,0 +1,21 @@
+-- case: avg_satisfaction__by_month
+-- dialect: spark
+-- as_of: 2025-12-31
+-- query: {"metrics": ["avg_satisfaction"], "time": {"grain": "month", "relative": "this_year"}}
+WITH q1 AS (
+  SELECT
+    CAST(TRUNC(surveys.survey_date, 'MONTH') AS DATE) AS month,
+    AVG(surveys.satisfaction) AS avg_satisfaction
+  FROM surveys AS surveys
+  WHERE
+    surveys.survey_date >= CAST('2025-01-01' AS DATE)
+    AND surveys.survey_date <= CAST('2025-12-31' AS DATE)
+  GROUP BY
+    CAST(TRUNC(surveys.survey_date, 'MONTH') AS DATE)
+)
+SELECT
+  q1.month AS month,
+  q1.avg_satisfaction AS avg_satisfaction
+FROM q1
+ORDER BY
+  month ASC NULLS LAST

@@ -1,0 +1,22 @@
+-- case: returned_orders__by_month
+-- dialect: spark
+-- as_of: 2025-12-31
+-- query: {"metrics": ["returned_orders"], "time": {"grain": "month", "relative": "this_year"}}
+WITH q1 AS (
+  SELECT
+    CAST(TRUNC(orders.order_date, 'MONTH') AS DATE) AS month,
+    COUNT(*) AS returned_orders
+  FROM orders AS orders
+  WHERE
+    orders.status = 'returned'
+    AND orders.order_date >= CAST('2025-01-01' AS DATE)
+    AND orders.order_date <= CAST('2025-12-31' AS DATE)
+  GROUP BY
+    CAST(TRUNC(orders.order_date, 'MONTH') AS DATE)
+)
+SELECT
+  q1.month AS month,
+  q1.returned_orders AS returned_orders
+FROM q1
+ORDER BY
+  month ASC NULLS LAST

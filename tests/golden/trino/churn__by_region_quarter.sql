@@ -1,0 +1,47 @@
+-- case: churn__by_region_quarter
+-- dialect: trino
+-- as_of: 2025-12-31
+-- query: {"dimensions": ["region"], "metrics": ["churn_rate", "retention_rate"], "time": {"grain": "quarter", "relative": "this_year"}}
+WITH q1_active AS (
+  SELECT DISTINCT
+    customers.region AS region,
+    orders.customer_id AS entity_id,
+    CAST(DATE_TRUNC('QUARTER', orders.order_date) AS DATE) AS period
+  FROM orders AS orders
+  LEFT JOIN customers AS customers
+    ON orders.customer_id = customers.customer_id
+  WHERE
+    orders.status = 'completed'
+    AND orders.order_date >= CAST('2024-10-01' AS DATE)
+    AND orders.order_date <= CAST('2025-12-31' AS DATE)
+), q1 AS (
+  SELECT
+    prev.region AS region,
+    CAST(prev.period + INTERVAL '3' MONTH AS DATE) AS quarter,
+    COUNT(*) AS churn_rate__base,
+    COUNT(*) - COUNT(cur.entity_id) AS churn_rate__churned
+  FROM q1_active AS prev
+  LEFT JOIN q1_active AS cur
+    ON cur.entity_id = prev.entity_id
+    AND cur.period = CAST(prev.period + INTERVAL '3' MONTH AS DATE)
+    AND cur.region IS NOT DISTINCT FROM prev.region
+  WHERE
+    CAST(prev.period + INTERVAL '3' MONTH AS DATE) <= CAST('2025-10-01' AS DATE)
+    AND CAST(prev.period + INTERVAL '3' MONTH AS DATE) >= CAST('2025-01-01' AS DATE)
+  GROUP BY
+    prev.region,
+    CAST(prev.period + INTERVAL '3' MONTH AS DATE)
+)
+SELECT
+  q1.region AS region,
+  q1.quarter AS quarter,
+  CAST(q1.churn_rate__churned AS DOUBLE) / NULLIF(q1.churn_rate__base, 0) AS churn_rate,
+  (
+    1 - (
+      CAST(q1.churn_rate__churned AS DOUBLE) / NULLIF(q1.churn_rate__base, 0)
+    )
+  ) AS retention_rate
+FROM q1
+ORDER BY
+  quarter ASC,
+  region
