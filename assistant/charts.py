@@ -267,6 +267,20 @@ def _ranked_bar(shape: Shape, lang: str) -> alt.TopLevelMixin:
     return _chart(shape, lang).mark_bar().encode(x=x, y=_measure(metric, lang), tooltip=_tooltips(r, lang))
 
 
+def _entity_list(shape: Shape, lang: str) -> alt.TopLevelMixin:
+    """A list of customers (id, name, …): one horizontal bar per row, labelled "id · name", in the list's order."""
+    r = shape.result
+    metric = r.metrics[0]
+    y = alt.Y("series:N", title=" · ".join(d.label.get(lang) for d in r.dimensions), sort="-x")
+    return _chart(shape, lang).mark_bar().encode(y=y, x=_measure(metric, lang, alt.X), tooltip=_tooltips(r, lang))
+
+
+def _identifies_rows(s: Shape) -> bool:
+    """The first dimension is an identifier (customer_id) and the others describe it: a list, not a cross."""
+    dims = s.result.dimensions
+    return len(dims) >= 2 and s.result.time is None and dims[0].name.endswith("_id")
+
+
 def _one_dim(s: Shape) -> bool:
     return len(s.result.dimensions) == 1 and s.result.time is None
 
@@ -283,6 +297,7 @@ RULES: tuple[ChartRule, ...] = (
               and all((v or 0) >= 0 for v in s.result.values(s.result.metrics[0].name)), _donut),
     ChartRule("stacked_share", lambda s: s.share and s.first_metric_additive and 1 <= len(s.result.dimensions) <= 2,
               _stacked_share),
+    ChartRule("entity_list", _identifies_rows, _entity_list),
     ChartRule("cross_grouped", lambda s: len(s.result.dimensions) >= 2
               and len(s.result.distinct(s.result.dimensions[1].name)) <= MAX_GROUPED_SERIES
               and len(s.result.rows) <= MAX_GROUPED_CELLS, _cross_grouped),

@@ -83,6 +83,8 @@ CASES = [
     ("cross_heatmap", {"metrics": ["revenue"], "dimensions": ["membership_tier", "region"]}, "", "zh",
      "cross_heatmap", "rect"),
     ("cohort_heatmap", {"analysis": "cohort"}, "同期群留存", "zh", "cohort_heatmap", "rect"),
+    ("entity_list_churn_risk_customers", {"analysis": "churn_risk"}, "哪些客户有流失风险", "zh", "entity_list", "bar"),
+    ("entity_list_clv_ranking", {"analysis": "clv_ranking"}, "top customers by CLV", "en", "entity_list", "bar"),
     ("rfm_bars_in_segment_order", {"analysis": "rfm"}, "RFM分析", "zh", "segment_bars", "bar"),
     ("abc_bars_in_class_order", {"analysis": "abc"}, "ABC analysis", "en", "segment_bars", "bar"),
     ("ordered_tier_bars", {"metrics": ["revenue"], "dimensions": ["city_tier"]}, "", "zh", "segment_bars", "bar"),
