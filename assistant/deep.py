@@ -176,9 +176,10 @@ class Context:
                  "description": what.get(self.lang)}]
 
     def clauses(self, models: tuple[str, ...] = ("orders", "customers")) -> list[str]:
-        tree = sqlglot.parse_one("SELECT 1 FROM " + ", ".join(f"{m} AS {m}" for m in models))
-        out = [self.t(f"分析对象: {self.label().zh}", f"Scope: {self.label().en}")]
-        out += [n.get(self.lang) for n in access_notes(tree, self.bi.catalog, self.access)]
+        out = [self.t(f"分析对象: {self.label().zh}", f"Scope: {self.label().en}")] if models else []
+        if models:
+            tree = sqlglot.parse_one("SELECT 1 FROM " + ", ".join(f"{m} AS {m}" for m in models))
+            out += [n.get(self.lang) for n in access_notes(tree, self.bi.catalog, self.access)]
         out.append(self.t(f"数据截止日: {self.bi.as_of.isoformat()}", f"As-of date: {self.bi.as_of.isoformat()}"))
         return out
 
@@ -309,8 +310,14 @@ def _save_segment(ctx: Context) -> Outcome:
         raise UserError(219, "上一个回答没有列出客户, 无法存为分群", "The previous answer lists no customers to save")
     i = result.columns.index("customer_id")
     ids = [row[i] for row in result.rows]
-    seg = SegmentStore().save(name, ids, author=ctx.access.principal.id, as_of=ctx.bi.as_of,
-                              definition={"semantic_query": prev.model_dump(mode="json", exclude_defaults=True)})
+    store, author = SegmentStore(), ctx.access.principal.id
+    definition = {"semantic_query": prev.model_dump(mode="json", exclude_defaults=True)}
+    try:
+        seg = store.save(name, ids, author=author, as_of=ctx.bi.as_of, definition=definition)
+    except UserError as exc:  # one's own segment saved again is updated; someone else's name is refused
+        if exc.code != 264 or store.get(name).author != author:
+            raise
+        seg = store.save(name, ids, author=author, as_of=ctx.bi.as_of, definition=definition, overwrite=True)
     what = Text(zh="保存上一个回答中的客户编号, 定义为其语义查询; 作者为当前用户。",
                 en="The previous answer's customer ids, defined by its semantic query; author = the current user.")
     return Outcome(["segment", "customers", "author", "as_of"],
