@@ -149,7 +149,8 @@ class Planner:
         missing_dims = [w for w, role in parsed.unknown if role == "breakdown"]
         if missing_dims:
             return self._no_such_dimension(missing_dims, lang)
-        notes = tuple(Text(zh=f"已忽略无法识别的词: {w}", en=f"Ignored a word I do not know: {w}") for w, _ in parsed.unknown)
+        # The analysis words carry the intent; what is left ("经常被", "curves") is filler, not a doubt.
+        notes: tuple[Text, ...] = ()
         dims = parsed.dims if deep.name == "survival" and "group_by" not in deep.params else []
         return Plan("ok", lang, notes=notes, query=SemanticQuery(
             analysis=deep.name, params=deep.params, filters=parsed.filters, dimensions=dims[:1],

@@ -74,12 +74,9 @@ class SemanticQuery(QueryModel):
     order_by: list[OrderBy] = Field(default_factory=list)
     limit: int | None = Field(default=None, ge=1, le=100_000)
     shares: list[str] = Field(default_factory=list, description="metrics to also show as a share of the total (占比)")
-    analysis: str | None = Field(default=None, description=(
-        "a named analysis: rfm, abc, clv_ranking, churn_risk, cohort, profile, clusters, basket, survival, "
-        "churn_prediction, save_segment, track_segment"))
-    params: dict[str, str | int | float | dt.date] = Field(default_factory=dict, description=(
-        "an analysis's options (analyses.PARAMS): segment (a saved segment's name), level (category|product), "
-        "unit (order|customer), event (churn|second_purchase), name (save_segment), since (track_segment)"))
+    analysis: str | None = Field(default=None, description="a named analysis")
+    #: An analysis's options (``analyses.PARAMS``): segment, level, unit, event, group_by, name, since.
+    params: dict[str, str | int | float | dt.date] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _something_to_compute(self) -> SemanticQuery:
