@@ -335,3 +335,55 @@ def build_chart(result: ResultSet, lang: str, question: str = "") -> dict[str, A
     if isinstance(spec.get("mark"), dict) and set(spec["mark"]) == {"type"}:
         spec["mark"] = spec["mark"]["type"]  # "bar", as Vega-Lite writes it by hand
     return spec
+
+
+# --- deeper analyses (assistant/deep.py): rows from a metrics/ module, not a compiled query ---------
+
+
+def _module_spec(chart: alt.TopLevelMixin, rule: str, title: str, subtitle: str, lang: str) -> dict[str, Any]:
+    chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
+                             usermeta={"chatbi": {"rule": rule, "lang": lang}}).configure(font=FONT, locale=LOCALE)
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def survival_band_chart(points: list[dict[str, Any]], lang: str, *, title: str, subtitle: str = "",
+                        group_title: str = "") -> dict[str, Any]:
+    """Kaplan-Meier curves as step lines, one per group, each with its confidence band.
+
+    ``points``: records with ``days``, ``survival``, ``lower``, ``upper`` and ``group``.
+    """
+    days = "距首次购买天数" if lang == "zh" else "Days since first purchase"
+    share = "比例" if lang == "zh" else "Share"
+    base = alt.Chart(alt.Data(values=points)).encode(
+        x=alt.X("days:Q", title=days),
+        color=alt.Color("group:N", title=group_title or None, sort="ascending"))
+    band = base.mark_area(opacity=0.2, interpolate="step-after").encode(
+        y=alt.Y("lower:Q", title=share, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])), y2="upper:Q")
+    line = base.mark_line(interpolate="step-after").encode(
+        y=alt.Y("survival:Q", title=share, axis=alt.Axis(format=".0%")),
+        tooltip=[alt.Tooltip("group:N", title=group_title or ("分组" if lang == "zh" else "Group")),
+                 alt.Tooltip("days:Q", title=days), alt.Tooltip("survival:Q", format=".1%"),
+                 alt.Tooltip("lower:Q", format=".1%"), alt.Tooltip("upper:Q", format=".1%")])
+    return _module_spec(band + line, "survival_band", title, subtitle, lang)
+
+
+def size_bars_chart(records: list[dict[str, Any]], lang: str, *, title: str, subtitle: str = "") -> dict[str, Any]:
+    """Clusters as bars of their size (``label``, ``customers``, ``share``), largest first."""
+    chart = alt.Chart(alt.Data(values=records)).mark_bar().encode(
+        y=alt.Y("label:N", title="客群" if lang == "zh" else "Cluster", sort="-x"),
+        x=alt.X("customers:Q", title="客户数" if lang == "zh" else "Customers", axis=alt.Axis(format=",d")),
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("customers:Q", format=","), alt.Tooltip("share:Q", format=".1%")])
+    return _module_spec(chart, "cluster_bars", title, subtitle, lang)
+
+
+def lift_bars_chart(records: list[dict[str, Any]], lang: str, *, title: str, subtitle: str = "",
+                    rule: str = "lift_bars") -> dict[str, Any]:
+    """Horizontal bars of lift (``label``, ``lift``) in the given order, with a rule at 1 (= like the base)."""
+    order = [r["label"] for r in records]
+    bars = alt.Chart(alt.Data(values=records)).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=order),
+        x=alt.X("lift:Q", title="提升度" if lang == "zh" else "Lift", axis=alt.Axis(format=".1f")),
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("lift:Q", format=".2f")])
+    one = alt.Chart(alt.Data(values=[{"one": 1.0}])).mark_rule(strokeDash=[4, 4], color="#888").encode(x="one:Q")
+    return _module_spec(bars + one, rule, title, subtitle, lang)

@@ -28,6 +28,9 @@ class Turn(BaseModel):
     question: str
     check_sql: str | None = None
     expect_status: Literal["ok", "clarify", "refused", "error"] | None = None
+    #: For module analyses (rows from Python, not SQL): the answer must be ok and its semantic
+    #: query must hold these keys and values (e.g. {analysis: basket, params: {level: product}}).
+    expect_query: dict[str, Any] | None = None
 
 
 class Case(BaseModel):
@@ -37,6 +40,7 @@ class Case(BaseModel):
     turns: list[Turn] = []
     check_sql: str | None = None
     expect_status: Literal["ok", "clarify", "refused", "error"] | None = None
+    expect_query: dict[str, Any] | None = None
     tags: list[str] = []
 
     @model_validator(mode="after")
@@ -44,13 +48,14 @@ class Case(BaseModel):
         if bool(self.question) == bool(self.turns):
             raise ValueError("a case has either question or turns")
         last = self.conversation()[-1]
-        if not last.check_sql and not last.expect_status:
+        if not last.check_sql and not last.expect_status and not last.expect_query:
             raise ValueError("the last turn needs check_sql or expect_status")
         return self
 
     def conversation(self) -> list[Turn]:
         if self.question:
-            return [Turn(question=self.question, check_sql=self.check_sql, expect_status=self.expect_status)]
+            return [Turn(question=self.question, check_sql=self.check_sql, expect_status=self.expect_status,
+                         expect_query=self.expect_query)]
         return list(self.turns)
 
 
@@ -110,6 +115,13 @@ def _run_case(case: Case, bi: ChatBI, con: duckdb.DuckDBPyConnection) -> CaseRes
         return CaseResult(case, ok, f"status {answer.status}" + ("" if ok else f", expected {last.expect_status}: {answer.message}"), answer)
     if answer.status != "ok":
         return CaseResult(case, False, f"status {answer.status}: {answer.message}", answer)
+    if last.expect_query is not None:
+        got_query = answer.semantic_query or {}
+        wrong = {k: got_query.get(k) for k, v in last.expect_query.items() if got_query.get(k) != v}
+        if wrong or not answer.rows:
+            return CaseResult(case, False, f"query {got_query} differs in {wrong} (rows: {len(answer.rows)})", answer)
+        if not last.check_sql:
+            return CaseResult(case, True, f"query matches, {len(answer.rows)} rows", answer)
     expected = con.execute(last.check_sql or "").fetchall()
     got, want = _bag(answer.rows), _bag(expected)
     if got == want:

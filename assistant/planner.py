@@ -96,7 +96,18 @@ class Planner:
                 zh="数仓里只有本公司的数据, 没有竞争对手的数据, 我不会猜测。",
                 en="The warehouse holds only our own data, nothing about competitors, and I will not guess."))
 
+        deep = _deep_analysis(question, text)
+        if deep is not None and deep.name in ("save_segment", "track_segment"):
+            if deep.name == "track_segment" and "since" not in deep.params:
+                return Plan("clarify", lang, message=Text(
+                    zh="请说明从哪一天开始比较, 例如: 分群 VIP挽回 自2025-10-01以来的变化",
+                    en="From which date? For example: how has segment VIP moved since 2025-10-01"))
+            return Plan("ok", lang, query=SemanticQuery(analysis=deep.name, params=deep.params))
+        if deep is not None:  # the analysis words and a saved segment's name are not unknown words
+            question, text = _blank(question, deep.spans), _blank(text, deep.spans)
         parsed = self._parse(question, text, as_of, previous)
+        if deep is not None:
+            return self._deep_plan(deep, parsed, lang)
         follow_up = previous is not None and (
             bool(V.FOLLOW_UP.search(text)) or bool(V.REPLACE_METRIC.search(text)) or not parsed.metrics)
         if parsed.ambiguous is not None:
@@ -130,6 +141,20 @@ class Planner:
             shares=[parsed.metrics[0]] if parsed.shares and parsed.dims else [],
         )
         return Plan("ok", lang, query=query, notes=notes)
+
+    def _deep_plan(self, deep: _Deep, parsed: _Parse, lang: str) -> Plan:
+        """A deeper analysis: filters say whose, dimensions how to group (survival), time which period."""
+        if parsed.ambiguous is not None:
+            return self._clarify_ambiguous(parsed.ambiguous, lang)
+        missing_dims = [w for w, role in parsed.unknown if role == "breakdown"]
+        if missing_dims:
+            return self._no_such_dimension(missing_dims, lang)
+        # The analysis words carry the intent; what is left ("经常被", "curves") is filler, not a doubt.
+        notes: tuple[Text, ...] = ()
+        dims = parsed.dims if deep.name == "survival" and "group_by" not in deep.params else []
+        return Plan("ok", lang, notes=notes, query=SemanticQuery(
+            analysis=deep.name, params=deep.params, filters=parsed.filters, dimensions=dims[:1],
+            time=parsed.time if deep.name in ("basket", "survival") else None))
 
     # --- reading one question -----------------------------------------------------
 
@@ -275,6 +300,7 @@ class Planner:
             adding = bool(V.ADD_DIMENSION.search(text)) and not V.REPLACE_METRIC.search(text)
             data["metrics"] = _unique([*previous.metrics, *parsed.metrics]) if adding else parsed.metrics
             data["analysis"] = None
+            data["params"] = {}
             data["order_by"] = [o for o in data["order_by"] if o["field"] in data["metrics"]]
             data["shares"] = [s for s in data["shares"] if s in data["metrics"]]
         if parsed.dims:
@@ -357,6 +383,98 @@ class Planner:
         value = next((v for v in dim.values if v.value == target.value), None)
         label = value.label.get(lang) if value else str(target.value)
         return f"{dim.label.get(lang)}: {label}" if lang == "en" else f"{dim.label.zh}「{label}」"
+
+
+@dataclass(frozen=True)
+class _Deep:
+    name: str
+    params: dict[str, str]
+    spans: tuple[tuple[int, int], ...]
+
+
+#: The deeper analyses, asked for by name whatever else the question holds (first match wins).
+#: "客户分群画像" is clusters (a profile of every group), "重要价值客户的画像" a profile of one.
+DEEP_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"聚类|分群画像|客群画像|自动分群|\bclusters?\b|\bclustering\b|segment (?:our |the )?customers automatically"),
+     "clusters"),
+    (re.compile(r"购物篮|关联规则|关联分析|同时购买|一起购买|一起买|搭配购买|连带购买|market basket|\bbasket\b|"
+                r"bought together|association rules|purchased together"), "basket"),
+    (re.compile(r"生存曲线|生存分析|流失时间|多久(?:会|才|就)?流失|多久(?:会|才)?复购|多久(?:才|会)?(?:买|购买)第二次|第二次购买|二次购买|"
+                r"复购等待|survival|time to (?:second purchase|churn|repeat)|how long (?:until|before|do) "), "survival"),
+    (re.compile(r"流失预测|预测.{0,4}流失|可能流失|哪些客户.{0,6}会流失|流失评分|流失概率|churn (?:prediction|score|model)|"
+                r"predict(?:ed)? churn|likely to churn|will churn"), "churn_prediction"),
+    (re.compile(r"画像|有什么特征|有哪些特征|什么特点|有什么特点|特征是什么|profile|characteristics|\blook like\b"),
+     "profile"),
+]
+_PRODUCT_LEVEL = re.compile(r"商品层面|商品级|单品|具体商品|哪些商品|哪些产品|\bproducts?\b|\bsku")
+_CUSTOMER_UNIT = re.compile(r"同一(?:个)?客户|客户层面|客户维度|per customer|customer level|same customer")
+_SECOND_PURCHASE = re.compile(r"复购|第二次|二次购买|second purchase|repeat|buy again")
+_COHORT_GROUP = [(re.compile(r"按季度.{0,4}(?:同期群|首购)|首购季度|by (?:first[- ]purchase )?quarter(?:ly)? cohort"),
+                  "cohort_quarter"),
+                 (re.compile(r"按月.{0,4}(?:同期群|首购)|首购月份|by (?:first[- ]purchase )?month(?:ly)? cohort"),
+                  "cohort_month"),
+                 (re.compile(r"同期群|首购年份|按年份|按首购|cohort"), "cohort_year")]
+#: A saved segment by name: quoted after 分群/segment, or the next word after a space.
+_SAVED = re.compile(r"(?:分群|客群|segment)\s*(?:[「『\"“'‘]([^」』\"”'’]{1,64})[」』\"”'’]|\s([^\s,，。?？!！的]{1,64}?)"
+                    r"(?=\s|的|自|从|以来|$|[,，。?？!！]))", re.IGNORECASE)
+_NOT_NAMES = {"by", "and", "of", "the", "for", "in", "with", "is", "are", "was", "customers", "size", "sizes", "to",
+              "a", "an", "or", "per", "vs", "than", "over"}
+_SAVE = re.compile(r"存为|保存为|存成|保存成|另存为|save (?:these|them|this list|these customers|the list)?\s*as", re.IGNORECASE)
+_SINCE = re.compile(r"(?:自|从|since)\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})", re.IGNORECASE)
+_TRACK = re.compile(r"以来|变化|复盘|表现|moved|changed|since|track", re.IGNORECASE)
+
+
+def _deep_analysis(question: str, text: str) -> _Deep | None:
+    """"把这些客户存为分群 VIP挽回", "分群 VIP挽回 自2025-10-01以来的变化", "重要价值客户的画像", "购物篮分析"…"""
+    saved = _SAVED.search(question)
+    name = (saved.group(1) or saved.group(2)).strip() if saved else None
+    if name and name.casefold() in _NOT_NAMES:  # "revenue by segment and region": not a saved segment
+        name, saved = None, None
+    spans: list[tuple[int, int]] = [saved.span()] if saved and name else []
+    if name and _SAVE.search(text):
+        return _Deep("save_segment", {"name": name}, tuple(spans))
+    since = _SINCE.search(text)
+    if name and (since or _TRACK.search(text)) and not any(p.search(text) for p, _ in DEEP_WORDS):
+        params = {"segment": name}
+        if since:
+            y, m, d = (int(g) for g in since.groups())
+            try:
+                params["since"] = dt.date(y, m, d).isoformat()
+            except ValueError:
+                pass
+        return _Deep("track_segment", params, tuple(spans))
+    for pattern, analysis_name in DEEP_WORDS:
+        found = pattern.search(text)
+        if found is None:
+            continue
+        params: dict[str, str] = {"segment": name} if name and analysis_name != "churn_prediction" else {}
+        spans.append(found.span())
+        if analysis_name == "basket":
+            if _PRODUCT_LEVEL.search(text) and not re.search(r"品类|类目|categor", text):
+                params["level"] = "product"
+            if _CUSTOMER_UNIT.search(text):
+                params["unit"] = "customer"
+        if analysis_name == "survival":
+            if _SECOND_PURCHASE.search(text):
+                params["event"] = "second_purchase"
+            for group_pattern, group in _COHORT_GROUP:
+                hit = group_pattern.search(text)
+                if hit:
+                    params["group_by"] = group
+                    spans.append(hit.span())
+                    break
+        if analysis_name == "churn_prediction":
+            return None if name else _Deep("churn_prediction", {}, ())  # an ordinary compiled query
+        return _Deep(analysis_name, params, tuple(spans))
+    return None
+
+
+def _blank(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        for i in range(s, min(e, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
 
 
 #: Named analyses asked for by name, when the question names no metric.

@@ -31,6 +31,8 @@ from semantic_layer.timerange import DateRange, resolve
 
 from .audit import AuditEntry, AuditLog
 from .compose import compose
+from .deep import RUNNERS as _RUNNERS
+from .deep import run_module
 from .identity import operator
 from .llm.analyst import run_ungoverned
 from .llm.wiring import connect_llm
@@ -40,6 +42,8 @@ from .result import Comparison, ResultSet, comparison_ranges
 from .session import Session
 
 Status = Literal["ok", "clarify", "refused", "error"]
+#: Named analyses run by a metrics/ module rather than compiled (assistant/deep.py).
+MODULE_ANALYSES = frozenset(_RUNNERS)
 
 
 @dataclass
@@ -178,7 +182,7 @@ class ChatBI:
                             message=plan.message.get(lang) if plan.message else "",
                             candidates=list(plan.candidates))
         else:
-            answer = self.run(plan.query, question=question, lang=lang, access=access)
+            answer = self.run(plan.query, question=question, lang=lang, access=access, previous=previous)
             if answer.status == "error" and answer.error_code is not None and 200 <= answer.error_code < 310:
                 answer.status = "clarify"  # a plan the catalog cannot answer as asked: ask, don't fail
             if answer.status == "error" and answer.error_code is not None and 320 <= answer.error_code < 330:
@@ -204,9 +208,17 @@ class ChatBI:
     def compile(self, query: SemanticQuery, access: Access | None = None) -> CompiledQuery:
         return compile_query(query, self.catalog, as_of=self.as_of, access=access, dialect=self.engine.dialect)
 
-    def run(self, query: SemanticQuery, *, question: str = "", lang: str = "zh", access: Access | None = None) -> Answer:
-        """Compile, guard and execute a semantic query; user errors become an error answer."""
+    def run(self, query: SemanticQuery, *, question: str = "", lang: str = "zh", access: Access | None = None,
+            previous: SemanticQuery | None = None) -> Answer:
+        """Compile, guard and execute a semantic query; user errors become an error answer.
+
+        The deeper analyses (profile, clusters, basket, survival, saved segments) run their
+        ``metrics/`` module through the governed reader instead (``assistant/deep.py``);
+        ``previous`` is the session's last query (what ``save_segment`` saves).
+        """
         access = access or self.access_for()
+        if query.analysis and query.analysis in MODULE_ANALYSES:
+            return run_module(self, query, question=question, lang=lang, access=access, previous=previous)
         try:
             compiled, guarded, result = self._execute(query, access)
         except UserError as exc:
@@ -267,6 +279,12 @@ class ChatBI:
                             dialect=self.engine.dialect)
         return compiled, guarded, self.engine.execute(guarded)
 
+    def ensure_models(self, models: list[str]) -> None:
+        """Build customer models a module analysis reads (RFM for profiles, CLV for churn filters)."""
+        self.materializer.ensure(models, self.as_of)
+        if not set(models) <= set(self._schemas[True]):
+            self._refresh_schemas()
+
     def playbook(self) -> Playbook:
         """The strategy playbook beside the catalog (``playbook.yaml``), loaded and checked once."""
         cached: Playbook | None = getattr(self, "_playbook", None)
@@ -277,7 +295,7 @@ class ChatBI:
 
     def output_columns(self, answer: Answer) -> tuple[OutputColumn, ...]:
         """Labels and formats of an ok answer's columns (for exports and reports)."""
-        if not answer.semantic_query:
+        if not answer.semantic_query or answer.semantic_query.get("analysis") in MODULE_ANALYSES:
             return ()
         return self.compile(SemanticQuery.model_validate(answer.semantic_query)).columns
 

@@ -1,10 +1,16 @@
-"""Named analyses: RFM, ABC, CLV ranking, churn-risk lists and cohort retention.
+"""Named analyses: RFM, ABC, CLV ranking, churn-risk lists, cohort retention and the deeper customer analyses.
 
 Most are ordinary semantic queries with curated defaults, so they pass through
 the same compiler, guard and lineage as any question; the query's own filters,
 limit and order refine them. Cohort retention is a matrix (cohort × months
 since first order) and gets its own small SQL builder, still as a sqlglot tree
 over catalog models so filters and row rules apply the same way.
+
+The deeper analyses (``module=True``: profile, clusters, basket, survival,
+save_segment, track_segment) run Python modules under ``metrics/`` through the
+governed reader; the service routes them (``assistant/deep.py``) and the
+compiler never sees them. Their options travel in ``SemanticQuery.params``,
+checked here against ``PARAMS``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ class Analysis:
     name: str
     label: Text
     description: Text
-    defaults: SemanticQuery | None  # None: a custom builder (cohort)
+    defaults: SemanticQuery | None  # None: a custom builder (cohort) or a Python module
+    module: bool = False  # run by a metrics/ module through the governed reader, not compiled
 
 
 ANALYSES: dict[str, Analysis] = {a.name: a for a in [
@@ -58,7 +65,60 @@ ANALYSES: dict[str, Analysis] = {a.name: a for a in [
              Text(zh="按首单月份分组, 第 k 个月仍有已完成订单的客户占比。",
                   en="Customers grouped by first-order month; share with a completed order k months later."),
              None),
+    Analysis("churn_prediction", Text(zh="流失预测(模型评分)", en="Churn prediction (model scores)"),
+             Text(zh="模型预测未来 90 天没有已完成订单的概率最高的客户(逻辑回归, 样本外验证), 附十分位。",
+                  en="Customers the model scores most likely to make no completed order in the next 90 days "
+                     "(logistic regression, checked out of time), with their decile."),
+             SemanticQuery(metrics=["avg_churn_score"], dimensions=["customer_id", "customer_name", "churn_decile"],
+                           order_by=[OrderBy(field="avg_churn_score", desc=True)], limit=50)),
+    Analysis("profile", Text(zh="客户画像", en="Segment profile"),
+             Text(zh="分群与全体客户在人口属性、会员、渠道、品类偏好上的占比差异(提升度)与关键指标对比。",
+                  en="How a segment differs from all customers: shares (lift) by demographics, tier, channel and "
+                     "category, and key measures."), None, module=True),
+    Analysis("clusters", Text(zh="客户聚类分群", en="Customer clusters"),
+             Text(zh="k-means 按最近购买、频次、金额、客单价、客龄与品类/渠道结构聚类, k 由轮廓系数选定, 按规则命名。",
+                  en="k-means on recency, frequency, spend, AOV, tenure and category/channel mix; k by silhouette; "
+                     "clusters named by rules."), None, module=True),
+    Analysis("basket", Text(zh="购物篮关联分析", en="Market basket rules"),
+             Text(zh="已完成订单中同时购买的品类(或商品)组合: 支持度、置信度、提升度。",
+                  en="Categories (or products) bought together in completed orders: support, confidence, lift."),
+             None, module=True),
+    Analysis("survival", Text(zh="客户生存曲线", en="Customer survival curves"),
+             Text(zh="Kaplan-Meier: 首购后未流失(或尚未第二次购买)的客户比例随天数的变化, 含置信带与对数秩检验。",
+                  en="Kaplan-Meier: share of customers not yet churned (or without a second purchase) by days since "
+                     "the first purchase, with bands and a log-rank test."), None, module=True),
+    Analysis("save_segment", Text(zh="保存分群", en="Save a segment"),
+             Text(zh="把上一个回答中的客户存为命名分群(定义为其语义查询)。",
+                  en="Save the customers of the previous answer as a named segment (defined by its semantic query)."),
+             None, module=True),
+    Analysis("track_segment", Text(zh="分群复盘", en="Segment tracking"),
+             Text(zh="已保存分群自某日以来的变化, 与事前行为匹配的对照组比较(双重差分)。",
+                  en="How a saved segment moved since a date, against a control group matched on prior behaviour "
+                     "(differences-in-differences)."), None, module=True),
 ]}
+
+#: The options each analysis accepts in ``SemanticQuery.params`` (name → allowed values, None = free).
+PARAMS: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "profile": {"segment": None},
+    "clusters": {"segment": None},
+    "basket": {"level": ("category", "product"), "unit": ("order", "customer"), "segment": None},
+    "survival": {"event": ("churn", "second_purchase"), "group_by": None, "segment": None},
+    "save_segment": {"name": None},
+    "track_segment": {"segment": None, "since": None},
+}
+
+
+def check_params(query: SemanticQuery) -> None:
+    """Unknown options or values of an analysis are a planning error (213), not a silent default."""
+    allowed = PARAMS.get(query.analysis or "", {})
+    for key, value in query.params.items():
+        if key not in allowed:
+            raise UserError(213, f"分析 '{query.analysis}' 没有参数 '{key}'",
+                            f"analysis '{query.analysis}' has no option '{key}'", closest(key, allowed))
+        choices = allowed[key]
+        if choices is not None and str(value) not in choices:
+            raise UserError(213, f"参数 {key} 只能是 {', '.join(choices)}",
+                            f"option {key} must be one of {', '.join(choices)}", list(choices))
 
 #: The churn-risk list keeps only high-risk customers unless the question says otherwise.
 _DEFAULT_FILTERS = {"churn_risk": {"field": "churn_risk", "op": "=", "values": ["High"]}}
@@ -75,6 +135,7 @@ def expand(query: SemanticQuery) -> SemanticQuery:
     spec = analysis(query.analysis or "")
     assert spec.defaults is not None
     data = spec.defaults.model_dump()
+    data.pop("params", None)
     filters = [f.model_dump() for f in query.filters]
     default = _DEFAULT_FILTERS.get(spec.name)
     if default and not any(f["field"] == default["field"] for f in filters):

@@ -95,6 +95,9 @@ def compile_query(
     dialect = normalise_dialect(dialect)
     if query.analysis:
         spec = analysis(query.analysis)
+        if spec.module:
+            raise UserError(215, f"分析「{spec.label.zh}」由分析模块执行, 不编译为 SQL",
+                            f"the {spec.label.en} analysis runs as a module, not as compiled SQL")
         if spec.defaults is None:
             return _compile_cohort(query, catalog, as_of, dialect, access)
         return compile_query(expand(query), catalog, as_of=as_of, dialect=dialect, access=access)

@@ -74,12 +74,16 @@ class SemanticQuery(QueryModel):
     order_by: list[OrderBy] = Field(default_factory=list)
     limit: int | None = Field(default=None, ge=1, le=100_000)
     shares: list[str] = Field(default_factory=list, description="metrics to also show as a share of the total (占比)")
-    analysis: str | None = Field(default=None, description="a named analysis: rfm, clv, churn_risk, cohort, abc")
+    analysis: str | None = Field(default=None, description="a named analysis")
+    #: An analysis's options (``analyses.PARAMS``): segment, level, unit, event, group_by, name, since.
+    params: dict[str, str | int | float | dt.date] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _something_to_compute(self) -> SemanticQuery:
         if not self.metrics and not self.analysis:
             raise ValueError("a query needs at least one metric or an analysis")
+        if self.params and not self.analysis:
+            raise ValueError("params belong to an analysis")
         if set(self.shares) - set(self.metrics):
             raise ValueError("shares must name metrics of the query")
         return self

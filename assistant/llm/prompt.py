@@ -122,7 +122,7 @@ def planning_messages(question: str, card: str, *, as_of: dt.date, previous: Sem
                       analyst_mode: bool = False) -> list[BaseMessage]:
     """System (rules + ``catalog_card``) and one user message: question, previous query, the offline parser's reading."""
     system = SYSTEM.format(tool=TOOL_NAME, as_of=as_of.isoformat(), card=card,
-                           analyses=", ".join(f"{a.name} ({a.label.en})" for a in ANALYSES.values()),
+                           analyses=", ".join(a.name for a in ANALYSES.values()),
                            sql_rule=SQL_RULE if analyst_mode else "")
     parts = [f"Language: {lang}"]
     if previous is not None:
