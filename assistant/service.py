@@ -17,7 +17,7 @@ from semantic_layer.access import allowed_schema
 from semantic_layer.catalog import Catalog
 from semantic_layer.compiler import CompiledQuery, compile_query
 from semantic_layer.engine import QueryResult
-from semantic_layer.engines import Engine, connect_engine
+from semantic_layer.engines import Engine, connect_engine, is_spark_master
 from semantic_layer.engines.workspace import create_masked_views
 from semantic_layer.errors import UserError
 from semantic_layer.guard import GuardedSQL, guard_sql
@@ -310,7 +310,7 @@ def _jsonable(value: Any) -> Any:
 
 def _spark_options(url: str) -> dict[str, Any]:
     """A Spark master reads the warehouse exported as Parquet (``engines.load.export_parquet``)."""
-    if url.startswith(("spark://", "local", "yarn", "k8s://")) and os.environ.get("CHATBI_SPARK_PARQUET"):
+    if is_spark_master(url) and os.environ.get("CHATBI_SPARK_PARQUET"):
         return {"parquet_dir": os.environ["CHATBI_SPARK_PARQUET"]}
     return {}
 

@@ -53,7 +53,7 @@ from typing import Any
 import duckdb
 import pandas
 
-from semantic_layer.errors import EngineError, InternalError
+from semantic_layer.errors import EngineError, InternalError, first_line
 from semantic_layer.guard import GuardedSQL
 
 E_MISSING = 501
@@ -148,8 +148,8 @@ class DuckDBEngine:
     def _unavailable(self, err: duckdb.Error) -> EngineError:
         return EngineError(
             E_UNAVAILABLE,
-            f"无法打开数据仓库 {self.path}:{_first_line(err)}",
-            f"The warehouse {self.path} could not be opened: {_first_line(err)}",
+            f"无法打开数据仓库 {self.path}:{first_line(err)}",
+            f"The warehouse {self.path} could not be opened: {first_line(err)}",
         )
 
     def _assert_locked(self) -> None:
@@ -196,7 +196,7 @@ class DuckDBEngine:
 
     def execute(self, guarded: GuardedSQL) -> QueryResult:
         """Run a guarded query; fetch at most ``limit`` rows and say if more existed."""
-        _require_guarded(guarded)
+        require_guarded(guarded)
         sql = self._checked(guarded.probe_sql or guarded.sql)
         start = time.perf_counter()
         with self._run() as cursor:
@@ -204,12 +204,12 @@ class DuckDBEngine:
             columns = [d[0] for d in cursor.description or []]
             raw = cursor.fetchmany(guarded.limit + 1)
         elapsed = (time.perf_counter() - start) * 1000
-        rows = [tuple(_python(v) for v in row) for row in raw[: guarded.limit]]
+        rows = [tuple(python_value(v) for v in row) for row in raw[: guarded.limit]]
         return QueryResult(columns, rows, len(raw) > guarded.limit, elapsed)
 
     def dataframe(self, guarded: GuardedSQL) -> pandas.DataFrame:
         """Run a guarded query into a DataFrame (at most ``limit`` rows)."""
-        _require_guarded(guarded)
+        require_guarded(guarded)
         sql = self._checked(guarded.sql)
         with self._run() as cursor:
             frame: pandas.DataFrame = cursor.execute(sql).df()
@@ -217,7 +217,7 @@ class DuckDBEngine:
 
     def explain(self, guarded: GuardedSQL) -> str:
         """Plan a guarded query without running it (binder and type errors surface here)."""
-        _require_guarded(guarded)
+        require_guarded(guarded)
         sql = self._checked(guarded.sql)
         with self._run() as cursor:
             rows = cursor.execute(f"EXPLAIN {sql}").fetchall()
@@ -365,7 +365,7 @@ class DuckDBEngine:
     # --- errors ----------------------------------------------------------------
 
     def _translate(self, err: duckdb.Error) -> EngineError:
-        detail = _first_line(err)
+        detail = first_line(err)
         if isinstance(err, duckdb.InterruptException):
             if "execution time" in detail:
                 seconds = f"{self.max_execution_time_ms / 1000:g}"
@@ -390,21 +390,23 @@ class DuckDBEngine:
         return EngineError(E_FAILED, f"查询执行失败:{detail}", f"The query failed: {detail}")
 
 
-def _require_guarded(guarded: object) -> None:
+def require_guarded(guarded: object, engine: str = "DuckDBEngine") -> GuardedSQL:
+    """Every engine runs only what the guard admitted."""
     if not isinstance(guarded, GuardedSQL):
-        raise TypeError("DuckDBEngine only runs GuardedSQL; call guard_sql() first")
+        raise TypeError(f"{engine} only runs GuardedSQL; call guard_sql() first")
+    return guarded
 
 
-def _python(value: Any) -> Any:
-    """DECIMAL → float (also inside lists, structs and maps); other values unchanged."""
+def python_value(value: Any) -> Any:
+    """DECIMAL → float (also inside lists, structs and maps); other values unchanged. Shared by every engine."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, list):
-        return [_python(v) for v in value]
+        return [python_value(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(_python(v) for v in value)
+        return tuple(python_value(v) for v in value)
     if isinstance(value, dict):
-        return {k: _python(v) for k, v in value.items()}
+        return {k: python_value(v) for k, v in value.items()}
     return value
 
 
@@ -414,8 +416,3 @@ def _sql_string(text: str) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0][:300] if lines else type(err).__name__

@@ -91,3 +91,13 @@ def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     ['revenue']
     """
     return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+
+
+def first_line(err: BaseException, limit: int = 300) -> str:
+    """The first line of a library's error (at most ``limit`` characters), for a bilingual message.
+
+    >>> first_line(ValueError("bad thing\\n  detail"))
+    'bad thing'
+    """
+    lines = str(err).strip().splitlines()
+    return lines[0][:limit] if lines else type(err).__name__

@@ -49,7 +49,7 @@ from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope, walk_in_scope
 
-from semantic_layer.errors import GuardError, closest
+from semantic_layer.errors import GuardError, closest, first_line
 
 MAX_SQL_CHARS = 100_000
 
@@ -270,8 +270,8 @@ def _parse_one(sql: str, dialect: str) -> exp.Query:
     except (SqlglotError, RecursionError) as err:
         raise GuardError(
             E_PARSE,
-            f"无法解析 SQL:{_first_line(err)}",
-            f"The SQL could not be parsed: {_first_line(err)}",
+            f"无法解析 SQL:{first_line(err, 200)}",
+            f"The SQL could not be parsed: {first_line(err, 200)}",
         ) from None
     statements = [s for s in parsed if s is not None]
     if not statements:
@@ -293,11 +293,6 @@ def _parse_one(sql: str, dialect: str) -> exp.Query:
     if any(not select.expressions for select in root.find_all(exp.Select)):
         raise GuardError(E_PARSE, "SELECT 没有要返回的列。", "The SELECT names no columns to return.")
     return root
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__
 
 
 def _kind(node: exp.Expr) -> str:
@@ -435,8 +430,8 @@ def _scopes(root: exp.Query) -> list[Scope]:
     except (OptimizeError, SqlglotError) as err:
         raise GuardError(
             E_UNSUPPORTED,
-            f"无法分析查询的结构:{_first_line(err)}",
-            f"The query's structure could not be analysed: {_first_line(err)}",
+            f"无法分析查询的结构:{first_line(err, 200)}",
+            f"The query's structure could not be analysed: {first_line(err, 200)}",
         ) from None
 
 
@@ -474,7 +469,7 @@ def _qualify(root: exp.Query, catalog: Mapping[str, tuple[str, ...]], dialect: s
     try:
         qualified = qualify(root, schema=mapping, dialect=dialect, validate_qualify_columns=True)
     except OptimizeError as err:
-        message = _first_line(err)
+        message = first_line(err, 200)
         match = re.search(r"Column '([^']+)'", message)
         word = match.group(1) if match else ""
         every = {c for cols in catalog.values() for c in cols}
@@ -487,8 +482,8 @@ def _qualify(root: exp.Query, catalog: Mapping[str, tuple[str, ...]], dialect: s
     except SqlglotError as err:
         raise GuardError(
             E_UNSUPPORTED,
-            f"无法分析查询的列:{_first_line(err)}",
-            f"The query's columns could not be analysed: {_first_line(err)}",
+            f"无法分析查询的列:{first_line(err, 200)}",
+            f"The query's columns could not be analysed: {first_line(err, 200)}",
         ) from None
     _restore_output_names(qualified, names)
     return qualified

@@ -19,7 +19,15 @@ from typing import Any
 
 from .base import Engine
 
-__all__ = ["Engine", "connect_engine"]
+__all__ = ["Engine", "connect_engine", "is_spark_master"]
+
+
+SPARK_MASTERS = ("spark://", "local", "yarn", "k8s://")
+
+
+def is_spark_master(url: str) -> bool:
+    """A Spark master URL (``spark://host:7077``, ``local[2]``, ``yarn``, ``k8s://…``)."""
+    return url.startswith(SPARK_MASTERS)
 
 
 def connect_engine(url: str, **options: Any) -> Engine:
@@ -34,7 +42,7 @@ def connect_engine(url: str, **options: Any) -> Engine:
         if schema:
             options.setdefault("schema", schema)
         return PostgresEngine(url, **options)
-    if url.startswith(("spark://", "local", "yarn", "k8s://")):
+    if is_spark_master(url):
         from .spark import SparkEngine
 
         return SparkEngine(master=url, **options)

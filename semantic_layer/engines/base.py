@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import pandas
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from semantic_layer.engine import E_SANDBOX, QueryResult
-from semantic_layer.errors import EngineError
+from semantic_layer.engine import E_SANDBOX, QueryResult, python_value, require_guarded
+from semantic_layer.errors import EngineError, first_line
 from semantic_layer.guard import GuardedSQL
 
 #: Workspace (customer models, masked views) table names: catalog names only.
@@ -37,12 +36,6 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def require_guarded(guarded: object, engine: str) -> GuardedSQL:
-    if not isinstance(guarded, GuardedSQL):
-        raise TypeError(f"{engine} only runs GuardedSQL; call guard_sql() first")
-    return guarded
-
-
 def check_single_select(sql: str, dialect: str) -> str:
     """Defence in depth: the text must parse, in the engine's dialect, as exactly one query."""
     try:
@@ -53,18 +46,4 @@ def check_single_select(sql: str, dialect: str) -> str:
         raise EngineError(E_SANDBOX, "引擎只执行单条 SELECT 查询。", "The engine only runs a single SELECT query.")
     return sql
 
-
-def python_value(value: Any) -> Any:
-    """DECIMAL → float, as the DuckDB engine returns; other values unchanged."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, list):
-        return [python_value(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(python_value(v) for v in value)
-    return value
-
-
-def first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0][:300] if lines else type(err).__name__
+__all__ = ["NAME", "Engine", "check_single_select", "first_line", "python_value", "require_guarded"]
